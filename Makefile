@@ -1,0 +1,45 @@
+# Stampede: `make run` serves the shop on the embedded default; `make test` passes the suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test install install-dev migrate seed clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+# Stamp files: re-running is instant unless a requirements file changed.
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_catalog
+
+## run: install, migrate, seed the demo catalog and serve on http://127.0.0.1:$(PORT)
+run: seed
+	@echo "Stampede is at http://127.0.0.1:$(PORT)/  (admin: make superuser, then /admin/)"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+superuser: migrate
+	$(PY) manage.py createsuperuser
+
+## test: install and run the whole suite against the local PostgreSQL and Redis
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

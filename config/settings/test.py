@@ -1,0 +1,33 @@
+"""Test settings: the real PostgreSQL and Redis on this machine, a per-run namespace.
+
+Each run gets its own database, cache key prefix and Celery queue, so two runs on one
+machine (or a run beside `make stack`) never read each other's data.
+"""
+import os
+
+from .base import *  # noqa: F403
+from .base import CACHES, DATABASES, STORAGES, env
+
+RUN_ID = os.environ.setdefault("STAMPEDE_TEST_RUN_ID", str(os.getpid()))
+
+DATABASES["default"] = env.db("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/postgres")
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["TEST"] = {"NAME": f"test_stampede_{RUN_ID}"}
+
+TEST_REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/0")
+CACHES["default"] = {
+    "BACKEND": "django_redis.cache.RedisCache",
+    "LOCATION": TEST_REDIS_URL,
+    "KEY_PREFIX": f"stampede-test-{RUN_ID}",
+    "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
+}
+
+CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default=TEST_REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_DEFAULT_QUEUE = f"stampede-test-{RUN_ID}"
+
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SHOP_FAKE_PAYMENT_DELAY_SECONDS = 0.2
+SERVE_MEDIA = False

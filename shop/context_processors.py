@@ -1,0 +1,33 @@
+"""What every storefront page needs: the shop's name, category navigation, the cart badge."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from shop.selectors import cart_item_count, category_list
+
+logger = logging.getLogger(__name__)
+
+
+def _navigation_categories() -> list:
+    try:
+        return category_list()
+    except DatabaseError:
+        # Navigation is decoration: a page must not fail because of it.
+        logger.warning("Category navigation unavailable", exc_info=True)
+        return []
+
+
+def storefront(request: HttpRequest) -> dict[str, Any]:
+    session = getattr(request, "session", None)
+    return {
+        "shop_name": settings.SHOP_NAME,
+        "max_quantity": settings.SHOP_MAX_QUANTITY_PER_LINE,
+        "nav_categories": SimpleLazyObject(_navigation_categories),
+        "cart_count": SimpleLazyObject(lambda: cart_item_count(session) if session is not None else 0),
+    }

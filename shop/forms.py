@@ -1,0 +1,65 @@
+"""Input parsing for the storefront: every field bounded, every error in words."""
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+
+from shop.selectors import SORT_ORDERS
+
+CHECKOUT_TOKEN_SALT = "shop.checkout.idempotency"
+CHECKOUT_TOKEN_MAX_AGE = 60 * 60 * 24
+
+
+def checkout_token_new() -> str:
+    """Return a signed, fresh idempotency key for one checkout form."""
+    return signing.dumps(str(uuid.uuid4()), salt=CHECKOUT_TOKEN_SALT)
+
+
+class CatalogQueryForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, strip=True)
+    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORT_ORDERS])
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+
+
+def _quantity_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        min_value=1,
+        max_value=settings.SHOP_MAX_QUANTITY_PER_LINE,
+        error_messages={
+            "invalid": "Enter the quantity as a whole number.",
+            "min_value": "The quantity must be at least 1.",
+            "max_value": "You can buy at most %(limit_value)s of one product per order.",
+            "required": "Enter a quantity.",
+        },
+    )
+
+
+class AddToCartForm(forms.Form):
+    product_id = forms.IntegerField(min_value=1, max_value=2**62, error_messages={"invalid": "Unknown product."})
+    quantity = _quantity_field()
+
+
+class CartQuantityForm(forms.Form):
+    quantity = _quantity_field()
+
+
+class CheckoutForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    full_name = forms.CharField(label="Full name", max_length=200)
+    address = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    postal_code = forms.CharField(label="Postal code", max_length=20)
+    city = forms.CharField(max_length=100)
+    country = forms.CharField(max_length=100)
+    token = forms.CharField(widget=forms.HiddenInput, max_length=200)
+
+    def clean_token(self) -> UUID:
+        try:
+            return UUID(signing.loads(self.cleaned_data["token"], salt=CHECKOUT_TOKEN_SALT, max_age=CHECKOUT_TOKEN_MAX_AGE))
+        except signing.SignatureExpired as exc:
+            raise forms.ValidationError("This checkout page has expired. Please check your details and submit again.") from exc
+        except (signing.BadSignature, ValueError) as exc:
+            raise forms.ValidationError("This checkout form is not valid. Please submit it again.") from exc

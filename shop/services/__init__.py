@@ -1,0 +1,1 @@
+"""Writes. Each service is typed, takes keyword arguments and runs in a transaction."""

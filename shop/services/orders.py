@@ -1,0 +1,110 @@
+"""Order processing after checkout: charge, confirm by email, or fail and release stock.
+
+Every step checks the order's status first, so running the pipeline twice (a
+redelivered task, the sweeper) changes nothing already done. The database is the
+truth; the queue is only a trigger.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from shop.models import Order
+from shop.payments import get_gateway
+from shop.services.stock import stock_release
+
+logger = logging.getLogger(__name__)
+
+
+def order_queue_processing(*, order_id: int) -> bool:
+    """Hand an order to the worker; if the broker is down, leave it for the sweeper."""
+    from shop.tasks import process_order
+
+    try:
+        process_order.delay(order_id)
+    except Exception:  # noqa: BLE001 - any broker failure: the order is safe in the database
+        logger.warning("Could not queue order %s; the sweeper will pick it up", order_id, exc_info=True)
+        return False
+    return True
+
+
+def order_process(*, order_id: int) -> Order:
+    """Move an order forward as far as it can go: pending -> paid -> confirmed, or failed."""
+    order = Order.objects.get(pk=order_id)
+    if order.status == Order.Status.PENDING:
+        # The payment call is made outside any transaction or row lock.
+        result = get_gateway().charge(
+            idempotency_key=order.number, amount=order.total, currency=order.currency, description=f"Order {order.number}"
+        )
+        if result.approved:
+            Order.objects.filter(pk=order_id, status=Order.Status.PENDING).update(
+                status=Order.Status.PAID, payment_reference=result.reference, updated_at=timezone.now()
+            )
+        else:
+            order_fail(order_id=order_id, reason=result.decline_reason)
+        order.refresh_from_db()
+    if order.status == Order.Status.PAID:
+        order_confirm(order_id=order_id)
+        order.refresh_from_db()
+    return order
+
+
+@transaction.atomic
+def order_fail(*, order_id: int, reason: str) -> None:
+    """Mark a pending order failed and put its stock back, once."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status != Order.Status.PENDING:
+        return
+    for line in order.lines.all():
+        stock_release(product_id=line.product_id, quantity=line.quantity)
+    order.status = Order.Status.FAILED
+    order.failure_reason = reason[:200]
+    order.save(update_fields=["status", "failure_reason", "updated_at"])
+
+
+@transaction.atomic
+def order_confirm(*, order_id: int) -> None:
+    """Send the confirmation email and mark a paid order confirmed, once."""
+    # The row lock makes concurrent runs send one email. If the commit fails after the
+    # send, the retry sends it again: at least once, never silently lost.
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status != Order.Status.PAID:
+        return
+    context = {"order": order, "lines": list(order.lines.all()), "status_url": order_status_url(order)}
+    send_mail(
+        subject=f"Your {settings.SHOP_NAME} order {order.number} is confirmed",
+        message=render_to_string("shop/email/order_confirmed.txt", context),
+        from_email=None,
+        recipient_list=[order.email],
+    )
+    order.status = Order.Status.CONFIRMED
+    order.confirmed_at = timezone.now()
+    order.save(update_fields=["status", "confirmed_at", "updated_at"])
+
+
+def order_status_url(order: Order) -> str:
+    return settings.SHOP_BASE_URL.rstrip("/") + order.get_absolute_url()
+
+
+def order_mark_shipped(*, order_id: int) -> bool:
+    """Mark a confirmed order shipped; False if it was not confirmed."""
+    return bool(
+        Order.objects.filter(pk=order_id, status=Order.Status.CONFIRMED).update(
+            status=Order.Status.SHIPPED, updated_at=timezone.now()
+        )
+    )
+
+
+def orders_requeue_stuck(*, limit: int = 500) -> int:
+    """Queue again the orders left pending or paid for too long; return how many."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SHOP_ORDER_STUCK_AFTER_SECONDS)
+    stuck = Order.objects.filter(
+        status__in=[Order.Status.PENDING, Order.Status.PAID], updated_at__lt=cutoff
+    ).order_by("updated_at").values_list("pk", flat=True)[:limit]
+    return sum(order_queue_processing(order_id=order_id) for order_id in stuck)

@@ -1,0 +1,59 @@
+"""Shared fixtures: real PostgreSQL, real Redis, a real Celery worker when asked for."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.cache import cache
+
+from config.celery import app as celery_app
+from shop.payments import FakeGateway
+from tests.factories import CategoryFactory, ProductFactory
+
+CUSTOMER = {
+    "email": "ann@example.com",
+    "full_name": "Ann Lee",
+    "address": "1 Main Street",
+    "postal_code": "1011 AB",
+    "city": "Amsterdam",
+    "country": "Netherlands",
+}
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache_and_gateway() -> Iterator[None]:
+    # Only this run's keys: the Redis on this machine is shared.
+    cache.delete_pattern("*")
+    FakeGateway._ledger.clear()
+    yield
+    cache.delete_pattern("*")
+
+
+@pytest.fixture
+def category():
+    return CategoryFactory(name="Kitchen", slug="kitchen")
+
+
+@pytest.fixture
+def product(category):
+    return ProductFactory(category=category, name="Oak Cutting Board", slug="oak-cutting-board", stock=10)
+
+
+@pytest.fixture
+def celery_worker(transactional_db) -> Iterator[object]:
+    """A real Celery worker, in a thread, consuming this run's queue on the real Redis broker."""
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        yield worker
+
+
+@pytest.fixture
+def customer() -> dict[str, str]:
+    return dict(CUSTOMER)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _purge_this_runs_queue() -> Iterator[None]:
+    """Drop tasks queued by tests that ran no worker, so the shared Redis is left clean."""
+    yield
+    celery_app.control.purge()
