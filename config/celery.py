@@ -2,9 +2,28 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_process_shutdown, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("stampede")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def serve_worker_metrics(**kwargs) -> None:
+    """Expose the worker's metrics (orders processed) when CELERY_METRICS_PORT is set."""
+    port = os.environ.get("CELERY_METRICS_PORT")
+    if port:
+        from resilience.metrics import start_metrics_server
+
+        start_metrics_server(int(port))
+
+
+@worker_process_shutdown.connect
+def forget_dead_worker_process(pid: int, **kwargs) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)

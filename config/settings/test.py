@@ -31,3 +31,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SHOP_FAKE_PAYMENT_DELAY_SECONDS = 0.2
 SERVE_MEDIA = False
+RESILIENCE_METRICS_CELERY_QUEUES = [CELERY_TASK_DEFAULT_QUEUE]

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 
+from shop.metrics import CHECKOUT_LATENCY, ORDERS_CREATED
 from shop.models import Order, OrderLine, Product
 from shop.selectors import cart_fingerprint, order_get_by_idempotency_key
 from shop.services.orders import order_queue_processing
@@ -54,6 +55,7 @@ def _existing_order(*, idempotency_key: UUID, fingerprint: str, has_cart: bool) 
     return order
 
 
+@CHECKOUT_LATENCY.time()
 def order_place(*, idempotency_key: UUID, cart: Mapping[int, int], customer: CustomerDetails) -> Order:
     """Create a pending order for ``cart`` and reserve its stock, or return the order made earlier with this key."""
     fingerprint = cart_fingerprint(cart)
@@ -94,5 +96,6 @@ def _create_order(*, idempotency_key: UUID, cart: Mapping[int, int], customer: C
         stock_reserve(product_id=line.product_id, quantity=line.quantity)
         line.order = order
     OrderLine.objects.bulk_create(lines)
+    transaction.on_commit(ORDERS_CREATED.inc)
     transaction.on_commit(partial(order_queue_processing, order_id=order.pk))
     return order

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from shop.metrics import ORDERS_PROCESSED
 from shop.models import Order
 from shop.payments import get_gateway
 from shop.services.stock import stock_release
@@ -46,36 +47,38 @@ def order_process(*, order_id: int) -> Order:
             Order.objects.filter(pk=order_id, status=Order.Status.PENDING).update(
                 status=Order.Status.PAID, payment_reference=result.reference, updated_at=timezone.now()
             )
-        else:
-            order_fail(order_id=order_id, reason=result.decline_reason)
+        elif order_fail(order_id=order_id, reason=result.decline_reason):
+            ORDERS_PROCESSED.labels(outcome="failed").inc()
         order.refresh_from_db()
     if order.status == Order.Status.PAID:
-        order_confirm(order_id=order_id)
+        if order_confirm(order_id=order_id):
+            ORDERS_PROCESSED.labels(outcome="confirmed").inc()
         order.refresh_from_db()
     return order
 
 
 @transaction.atomic
-def order_fail(*, order_id: int, reason: str) -> None:
-    """Mark a pending order failed and put its stock back, once."""
+def order_fail(*, order_id: int, reason: str) -> bool:
+    """Mark a pending order failed and put its stock back, once; False if it was not pending."""
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status != Order.Status.PENDING:
-        return
+        return False
     for line in order.lines.all():
         stock_release(product_id=line.product_id, quantity=line.quantity)
     order.status = Order.Status.FAILED
     order.failure_reason = reason[:200]
     order.save(update_fields=["status", "failure_reason", "updated_at"])
+    return True
 
 
 @transaction.atomic
-def order_confirm(*, order_id: int) -> None:
-    """Send the confirmation email and mark a paid order confirmed, once."""
+def order_confirm(*, order_id: int) -> bool:
+    """Send the confirmation email and mark a paid order confirmed, once; False if it was not paid."""
     # The row lock makes concurrent runs send one email. If the commit fails after the
     # send, the retry sends it again: at least once, never silently lost.
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status != Order.Status.PAID:
-        return
+        return False
     context = {"order": order, "lines": list(order.lines.all()), "status_url": order_status_url(order)}
     send_mail(
         subject=f"Your {settings.SHOP_NAME} order {order.number} is confirmed",
@@ -86,6 +89,7 @@ def order_confirm(*, order_id: int) -> None:
     order.status = Order.Status.CONFIRMED
     order.confirmed_at = timezone.now()
     order.save(update_fields=["status", "confirmed_at", "updated_at"])
+    return True
 
 
 def order_status_url(order: Order) -> str:

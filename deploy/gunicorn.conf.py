@@ -1,0 +1,58 @@
+"""gunicorn settings, shared by docker compose, `make stack` and Kubernetes.
+
+https://docs.gunicorn.org/en/stable/settings.html
+Sizing against PostgreSQL: each worker thread holds at most one persistent connection,
+so one replica holds at most workers x threads connections, and the fleet
+replicas x workers x threads. Keep that, plus Celery's workers and a few for admin
+shells, under the server's max_connections (see README, "Capacity").
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.base import Worker
+
+
+def _cpu_count() -> int:
+    # The CPUs this process may run on (respects taskset/cpusets, unlike os.cpu_count()).
+    return len(os.sched_getaffinity(0))
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", 2 * _cpu_count() + 1))
+# gthread, not sync: sync workers close every connection, so nginx's upstream keepalive
+# would be useless. Idle keepalive connections wait in gthread's poller, not in a thread.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", 2))
+keepalive = 75  # longer than nginx's upstream keepalive_timeout (60 s): nginx closes first
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+# A stopping worker gets this long to finish its requests. The orchestrator must wait
+# longer before SIGKILL: compose's stop_grace_period and Kubernetes'
+# terminationGracePeriodSeconds are set above it.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 25))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+max_requests_jitter = max_requests // 10
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "stampede-web"
+# Replicas on one machine would share the default control socket path; we do not use gunicornc.
+control_socket_disable = True
+
+PROMETHEUS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+
+def on_starting(server: Arbiter) -> None:
+    # Metric files of a previous run would be summed into this one's counters.
+    if PROMETHEUS_DIR:
+        shutil.rmtree(PROMETHEUS_DIR, ignore_errors=True)
+        os.makedirs(PROMETHEUS_DIR, exist_ok=True)
+
+
+def child_exit(server: Arbiter, worker: Worker) -> None:
+    if PROMETHEUS_DIR:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,1 @@
+"""Health checks: one small class per dependency, aggregated by /readyz."""

@@ -1,0 +1,62 @@
+"""/healthz (liveness) and /readyz (readiness, application/health+json).
+
+The format follows the IETF draft "Health Check Response Format for HTTP APIs":
+https://datatracker.ietf.org/doc/html/draft-inadarei-api-health-check
+"""
+from __future__ import annotations
+
+import json
+import time
+from functools import cache
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from resilience.conf import get_setting
+from resilience.health.checks import HealthCheck, HealthCheckFailed
+
+CONTENT_TYPE = "application/health+json"
+
+
+@cache
+def configured_checks() -> list[tuple[HealthCheck, bool]]:
+    """Return the configured checks, instantiated once per process."""
+    return [(import_string(path)(), critical) for path, critical in get_setting("HEALTH_CHECKS")]
+
+
+def _run(check: HealthCheck, critical: bool) -> dict:
+    started = time.perf_counter()
+    result = {"componentType": check.component_type, "status": "pass"}
+    try:
+        check.check()
+    except HealthCheckFailed as failure:
+        result["status"] = "fail" if critical else "warn"
+        result["output"] = str(failure)
+    result["observedValue"] = round((time.perf_counter() - started) * 1000, 2)
+    result["observedUnit"] = "ms"
+    result["time"] = timezone.now().isoformat()
+    return result
+
+
+def _response(body: dict, status: int) -> HttpResponse:
+    return HttpResponse(json.dumps(body), status=status, content_type=CONTENT_TYPE)
+
+
+@never_cache
+@require_safe
+def liveness(request: HttpRequest) -> HttpResponse:
+    """The process answers: nothing else is touched."""
+    return _response({"status": "pass"}, 200)
+
+
+@never_cache
+@require_safe
+def readiness(request: HttpRequest) -> HttpResponse:
+    """Can this replica serve customers? 503 if a dependency it needs is down."""
+    checks = {f"{check.name}:responseTime": [_run(check, critical)] for check, critical in configured_checks()}
+    statuses = {entry[0]["status"] for entry in checks.values()}
+    overall = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
+    return _response({"status": overall, "checks": checks}, 503 if overall == "fail" else 200)

@@ -1,0 +1,118 @@
+"""/healthz and /readyz: liveness touches nothing; readiness reports each dependency."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+
+from config.celery import app as celery_app
+
+
+def readiness(client):
+    response = client.get("/readyz")
+    body = json.loads(response.content)
+    return response, body
+
+
+def check_status(body, name: str) -> str:
+    return body["checks"][f"{name}:responseTime"][0]["status"]
+
+
+@pytest.fixture
+def cache_on(settings, redis_server):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": redis_server.url,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25, "IGNORE_EXCEPTIONS": True},
+        }
+    }
+    return redis_server
+
+
+@pytest.fixture
+def broker_on(redis_server):
+    """Point the app's broker reads at a redis-server the test can kill."""
+    celery_app.conf.broker_read_url = redis_server.url
+    celery_app._after_fork()  # drop cached connection pools
+    yield redis_server
+    celery_app.conf.broker_read_url = None
+    celery_app._after_fork()
+
+
+@pytest.fixture
+def database_down(transactional_db):
+    """Point Django's connection at a port where no PostgreSQL listens; yield a function that ends the outage."""
+    original_port = connection.settings_dict["PORT"]
+
+    def point_at(port) -> None:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+
+    point_at("1")
+    yield lambda: point_at(original_port)
+    point_at(original_port)
+
+
+def test_liveness_answers_without_touching_anything(client):
+    # No django_db mark: any database access here would raise.
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/health+json"
+    assert json.loads(response.content) == {"status": "pass"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_readiness_passes_with_every_dependency_up(client):
+    response, body = readiness(client)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/health+json"
+    assert body["status"] == "pass"
+    for name in ("database", "cache", "broker"):
+        entry = body["checks"][f"{name}:responseTime"][0]
+        assert entry["status"] == "pass"
+        assert entry["observedUnit"] == "ms" and entry["observedValue"] >= 0
+
+
+def test_readiness_fails_with_503_while_the_database_is_down_and_recovers(client, database_down):
+    response, body = readiness(client)
+    assert response.status_code == 503
+    assert body["status"] == "fail" and check_status(body, "database") == "fail"
+
+    database_down()  # the database is back
+
+    response, body = readiness(client)
+    assert response.status_code == 200 and check_status(body, "database") == "pass"
+
+
+@pytest.mark.django_db
+def test_readiness_warns_but_stays_ready_when_the_cache_is_down(client, cache_on):
+    assert check_status(readiness(client)[1], "cache") == "pass"
+
+    cache_on.stop()
+
+    response, body = readiness(client)
+    assert response.status_code == 200
+    assert body["status"] == "warn" and check_status(body, "cache") == "warn"
+
+
+@pytest.mark.django_db
+def test_readiness_warns_but_stays_ready_when_the_broker_is_down(client, broker_on):
+    assert check_status(readiness(client)[1], "broker") == "pass"
+
+    broker_on.stop()
+
+    response, body = readiness(client)
+    assert response.status_code == 200  # checkout still works: the sweeper queues later
+    assert body["status"] == "warn" and check_status(body, "broker") == "warn"
+
+
+def test_readiness_never_reveals_hosts_or_error_details(client, database_down, settings):
+    body = client.get("/readyz").content.decode()
+
+    for secret in ("127.0.0.1", "postgres", settings.DATABASES["default"]["NAME"], "Error", "refused"):
+        assert secret not in body, secret
+    assert "database unavailable" in body
