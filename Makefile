@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate seed clean
+.PHONY: run test install install-dev migrate seed clean superuser stack stack-down manage
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,16 @@ test: install-dev
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+## stack: nginx on 127.0.0.1:8080 in front of WEB gunicorn replicas, a worker and beat (no Docker)
+WEB ?= 2
+stack: install
+	@command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
+	$(PY) deploy/localstack.py up --web $(WEB)
+
+stack-down:
+	$(PY) deploy/localstack.py down
+
+## manage: run a management command against the stack, e.g. make manage ARGS="waitingroom on"
+manage: install
+	DJANGO_SETTINGS_MODULE=config.settings.production ENV_FILE=var/stack/stack.env $(PY) manage.py $(ARGS)

@@ -1,0 +1,243 @@
+"""`make stack`: the compose topology on this machine, without Docker.
+
+nginx (Debian's) on 127.0.0.1:8080 in front of N gunicorn replicas, a Celery worker
+and beat, against the local PostgreSQL and Redis. Every process is started by this
+script, its PID written under var/stack/pids, and `down` stops exactly those.
+
+    python deploy/localstack.py up --web 3
+    python deploy/localstack.py down
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Overridable so the end-to-end tests run a stack of their own beside a developer's.
+RUN_DIR = Path(os.environ.get("STACK_RUN_DIR", ROOT / "var" / "stack"))
+PORT = os.environ.get("STACK_PORT", "8080")
+FIRST_WEB_PORT = int(os.environ.get("STACK_FIRST_WEB_PORT", 8101))
+WORKER_METRICS_PORT = os.environ.get("STACK_WORKER_METRICS_PORT", "9808")
+PIDS = RUN_DIR / "pids"
+LOGS = RUN_DIR / "logs"
+ENV_FILE = RUN_DIR / "stack.env"
+PYTHON = sys.executable
+# Settings passed through to the stack when set in the environment of `make stack`.
+PASSTHROUGH = ("CACHE_KEY_PREFIX", "CELERY_TASK_DEFAULT_QUEUE", "SHOP_FAKE_PAYMENT_OUTCOME", "METRICS_TOKEN", "EMAIL_URL")
+
+
+def stack_settings() -> dict[str, str]:
+    """The environment every process of the stack shares, also written to stack.env."""
+    secret_file = RUN_DIR / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(50))
+    passthrough = {name: os.environ[name] for name in PASSTHROUGH if name in os.environ}
+    return {
+        **passthrough,
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stampede"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2"),
+        "SECRET_KEY": secret_file.read_text().strip(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{PORT},http://localhost:{PORT}",
+        "SHOP_BASE_URL": f"http://127.0.0.1:{PORT}",
+        # Plain http on loopback: no TLS redirect, no HSTS, cookies without the Secure flag.
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "SECURE_COOKIES": "false",
+        "SERVE_MEDIA": "true",
+        "STATIC_ROOT": str(ROOT / "staticfiles"),
+    }
+
+
+def write_env_file(settings: dict[str, str]) -> None:
+    lines = ["# Written by `make stack`: the stack's settings. `make manage` reads this file."]
+    lines += [f"{name}={value}" for name, value in settings.items()]
+    ENV_FILE.write_text("\n".join(lines) + "\n")
+
+
+def process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "ENV_FILE": str(ENV_FILE), **(extra or {})}
+
+
+def manage(*args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=process_env(), check=True)
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    match = re.match(r"postgres(?:ql)?://(?P<rest>.*)/(?P<name>[^/?]+)", url)
+    if not match:
+        return
+    admin_url = f"postgresql://{match['rest']}/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [match["name"]]).fetchone()
+        if not exists:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(match["name"])))
+
+
+def render(template: Path, values: dict[str, str]) -> str:
+    """Substitute ${STAMPEDE_*} names only, as the nginx image's envsubst filter does."""
+    return re.sub(r"\$\{(STAMPEDE_[A-Z_]+)\}", lambda match: values[match.group(1)], template.read_text())
+
+
+def write_nginx_config(web_count: int) -> Path:
+    nginx_dir = RUN_DIR / "nginx"
+    for sub in ("cache", "client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (nginx_dir / sub).mkdir(parents=True, exist_ok=True)
+    servers = " ".join(f"server 127.0.0.1:{FIRST_WEB_PORT + i} max_fails=1 fail_timeout=5s;" for i in range(web_count))
+    values = {
+        "STAMPEDE_UPSTREAM_SERVERS": servers,
+        "STAMPEDE_RESOLVER": "",
+        "STAMPEDE_STATIC_ROOT": str(ROOT / "staticfiles"),
+        "STAMPEDE_CACHE_DIR": str(nginx_dir / "cache"),
+        "STAMPEDE_LISTEN": f"127.0.0.1:{PORT}",
+        "STAMPEDE_ERROR_PAGES": str(ROOT / "deploy" / "nginx" / "errors"),
+        "STAMPEDE_RUN_DIR": str(RUN_DIR),
+        # As root, nginx's workers would run as nobody, who cannot write our cache folder.
+        "STAMPEDE_USER": "user root;" if os.geteuid() == 0 else "",
+    }
+    (RUN_DIR / "stampede.conf").write_text(render(ROOT / "deploy/nginx/stampede.conf.template", values))
+    main = RUN_DIR / "nginx.conf"
+    main.write_text(render(ROOT / "deploy/nginx/nginx.local.conf.template", values))
+    subprocess.run(["nginx", "-t", "-q", "-p", str(RUN_DIR), "-c", str(main)], check=True)
+    return main
+
+
+def start(name: str, command: list[str], extra_env: dict[str, str] | None = None) -> None:
+    log = open(LOGS / f"{name}.log", "ab")
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=process_env(extra_env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    (PIDS / f"{name}.pid").write_text(str(process.pid))
+
+
+def wait_until_up(urls: list[str], timeout: float = 90) -> bool:
+    deadline = time.monotonic() + timeout
+    pending = list(urls)
+    while pending and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(pending[0], timeout=2) as response:
+                if response.status == 200:
+                    pending.pop(0)
+                    continue
+        except OSError:
+            pass
+        time.sleep(0.25)
+    return not pending
+
+
+def up(web_count: int) -> int:
+    if any(PIDS.glob("*.pid")):
+        down()
+    for folder in (PIDS, LOGS, RUN_DIR / "metrics"):
+        folder.mkdir(parents=True, exist_ok=True)
+    if shutil.which("nginx") is None:
+        print("nginx is not installed: apt-get install -y nginx", file=sys.stderr)
+        return 1
+    settings = stack_settings()
+    write_env_file(settings)
+    ensure_database(settings["DATABASE_URL"])
+    manage("migrate", "--noinput", "-v", "0")
+    manage("collectstatic", "--noinput", "-v", "0")
+    manage("seed_catalog")
+    for index in range(web_count):
+        web_port = FIRST_WEB_PORT + index
+        start(
+            f"web-{index + 1}",
+            [PYTHON, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"],
+            {
+                "GUNICORN_BIND": f"127.0.0.1:{web_port}",
+                "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "2"),
+                "GUNICORN_ACCESSLOG": "",
+                "PROMETHEUS_MULTIPROC_DIR": str(RUN_DIR / "metrics" / f"web-{index + 1}"),
+            },
+        )
+    worker_metrics = RUN_DIR / "metrics" / "worker"
+    shutil.rmtree(worker_metrics, ignore_errors=True)
+    worker_metrics.mkdir(parents=True)
+    start(
+        "worker",
+        [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2", "-n", "stack-worker@%h"],
+        {"PROMETHEUS_MULTIPROC_DIR": str(worker_metrics), "CELERY_METRICS_PORT": WORKER_METRICS_PORT},
+    )
+    start("beat", [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info", "--schedule", str(RUN_DIR / "celerybeat-schedule")])
+    start("nginx", ["nginx", "-p", str(RUN_DIR), "-c", str(write_nginx_config(web_count)), "-g", "daemon off;"])
+
+    replicas = [f"http://127.0.0.1:{FIRST_WEB_PORT + i}/healthz" for i in range(web_count)]
+    if not wait_until_up([*replicas, f"http://127.0.0.1:{PORT}/readyz"]):
+        print(f"The stack did not come up; see {LOGS}", file=sys.stderr)
+        down()
+        return 1
+    print(f"Stampede is up at http://127.0.0.1:{PORT}/ ({web_count} web replicas, worker, beat, nginx).")
+    print("Stop it with `make stack-down`; run management commands with `make manage ARGS=...`.")
+    return 0
+
+
+def _is_ours(pid: int) -> bool:
+    """True if the PID still belongs to a process this stack started (PIDs get reused)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+    return any(word in cmdline for word in ("gunicorn", "celery", "nginx"))
+
+
+def down() -> int:
+    pid_files = sorted(PIDS.glob("*.pid")) if PIDS.exists() else []
+    running = {}
+    for pid_file in pid_files:
+        pid = int(pid_file.read_text())
+        if _is_ours(pid):
+            os.kill(pid, signal.SIGTERM)  # gunicorn and celery shut down gracefully; nginx quits fast
+            running[pid] = pid_file.stem
+    deadline = time.monotonic() + 40
+    while running and time.monotonic() < deadline:
+        for pid in list(running):
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            if not _is_ours(pid) or _is_zombie(pid):
+                running.pop(pid)
+        time.sleep(0.2)
+    for pid, name in running.items():
+        print(f"{name} (pid {pid}) did not stop in time; killing it", file=sys.stderr)
+        os.kill(pid, signal.SIGKILL)
+    for pid_file in pid_files:
+        pid_file.unlink(missing_ok=True)
+    if pid_files:
+        print(f"Stopped {len(pid_files)} processes.")
+    return 0
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    up_parser = commands.add_parser("up", help="start the stack and return once it answers")
+    up_parser.add_argument("--web", type=int, default=int(os.environ.get("WEB", 2)), help="web replicas")
+    commands.add_parser("down", help="stop exactly what `up` started")
+    args = parser.parse_args()
+    return up(args.web) if args.command == "up" else down()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""A real `make stack` of the tests' own: nginx, N gunicorn replicas, worker, beat.
+
+It runs beside anything else on this machine: its own ports, run folder, database,
+cache prefix and Celery queue; it is stopped (by PID) and its database dropped at the end.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB_REPLICAS = 3
+
+
+@dataclass
+class Stack:
+    url: str
+    replica_urls: list[str]
+    run_dir: Path
+    env: dict[str, str] = field(repr=False)
+
+    def replica_pid(self, index: int) -> int:
+        return int((self.run_dir / "pids" / f"web-{index + 1}.pid").read_text())
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    if shutil.which("nginx") is None:
+        pytest.fail("nginx is not installed: `apt-get install -y nginx` (.ci/run does this)")
+    run_id = os.environ["STAMPEDE_TEST_RUN_ID"]
+    database = f"stampede_stack_{run_id}"
+    run_dir = tmp_path_factory.mktemp("stack")
+    port, first_web_port = free_port(), free_port()
+    web_ports = [first_web_port + i for i in range(WEB_REPLICAS)]
+    env = {
+        **os.environ,
+        "STACK_RUN_DIR": str(run_dir),
+        "STACK_PORT": str(port),
+        "STACK_FIRST_WEB_PORT": str(first_web_port),
+        "STACK_WORKER_METRICS_PORT": str(free_port()),
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "CACHE_KEY_PREFIX": f"stampede-stack-{run_id}",
+        "CELERY_TASK_DEFAULT_QUEUE": f"stampede-stack-{run_id}",
+        "GUNICORN_WORKERS": "2",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    started = subprocess.run(
+        [sys.executable, "deploy/localstack.py", "up", "--web", str(WEB_REPLICAS)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        yield Stack(
+            url=f"http://127.0.0.1:{port}",
+            replica_urls=[f"http://127.0.0.1:{p}" for p in web_ports],
+            run_dir=run_dir,
+            env=env,
+        )
+    finally:
+        subprocess.run([sys.executable, "deploy/localstack.py", "down"], cwd=ROOT, env=env, timeout=120)
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

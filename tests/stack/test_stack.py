@@ -1,0 +1,117 @@
+"""End to end through nginx: requests spread over the replicas, a dead replica costs no GET,
+and a checkout placed through nginx is confirmed by the stack's worker.
+
+The tests run in file order; the replica-killing one comes last.
+"""
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.shop.helpers import wait_until
+
+CUSTOMER = {"email": "ann@example.com", "full_name": "Ann Lee", "address": "1 Main St", "postal_code": "1011", "city": "Amsterdam", "country": "NL"}
+
+
+def get(url: str, opener=None) -> tuple[int, str]:
+    opener = opener or urllib.request.build_opener()
+    try:
+        with opener.open(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def requests_served(replica_url: str) -> float:
+    _, text = get(f"{replica_url}/metrics")
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "django_http_requests_total_by_method_total"
+    )
+
+
+def test_requests_spread_over_every_replica(stack):
+    before = [requests_served(url) for url in stack.replica_urls]
+
+    for i in range(60):
+        status, _ = get(f"{stack.url}/?q=spread{i}")  # distinct URLs: the microcache cannot answer
+        assert status == 200
+
+    served = [requests_served(url) - was for url, was in zip(stack.replica_urls, before)]
+    assert all(count >= 5 for count in served), served
+
+
+def test_nginx_microcaches_anonymous_catalog_pages_and_hides_metrics(stack):
+    opener = urllib.request.build_opener()
+    statuses = []
+    for _ in range(3):
+        with opener.open(f"{stack.url}/category/kitchen/", timeout=10) as response:
+            statuses.append(response.headers["X-Cache-Status"])
+    assert statuses[-1] == "HIT", statuses
+    assert get(f"{stack.url}/metrics")[0] == 404
+
+
+def test_a_checkout_through_nginx_is_confirmed_by_the_worker(stack):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    _, catalog = get(f"{stack.url}/category/kitchen/", opener)
+    product_path = re.search(r'href="(/products/[^"]+/)"', catalog).group(1)
+    _, product_page = get(stack.url + product_path, opener)
+    product_id = re.search(r'name="product_id" value="(\d+)"', product_page).group(1)
+    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+
+    def post(path: str, fields: dict[str, str]) -> str:
+        data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": csrf}).encode()
+        request = urllib.request.Request(stack.url + path, data=data, headers={"Referer": stack.url + "/"})
+        with opener.open(request, timeout=10) as response:
+            return response.geturl()
+
+    post("/cart/add/", {"product_id": product_id, "quantity": "1"})
+    _, checkout_page = get(f"{stack.url}/checkout/", opener)
+    token = re.search(r'name="token" value="([^"]+)"', checkout_page).group(1)
+    order_url = post("/checkout/", {**CUSTOMER, "token": token})
+
+    assert "/orders/" in order_url
+    assert wait_until(lambda: "Your order is confirmed" in get(order_url, opener)[1], timeout=30)
+
+
+def test_a_replica_killed_under_load_costs_no_get_request(stack):
+    failures: list[str] = []
+    completed = []
+    stop = threading.Event()
+
+    def browse(worker: int) -> None:
+        i = 0
+        while not stop.is_set() and i < 400:
+            status, _ = get(f"{stack.url}/?q=load{worker}-{i}")
+            completed.append(status)
+            if status != 200:
+                failures.append(f"GET {i}: {status}")
+            i += 1
+
+    threads = [threading.Thread(target=browse, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    os.killpg(stack.replica_pid(1), signal.SIGKILL)  # the master and its workers, mid-request
+    time.sleep(2.0)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(completed) > 40, "the load should have kept running across the kill"
+    assert failures == []
+    # The dead replica was really tried, and nginx passed those requests on to another one.
+    dead_replica = stack.replica_urls[1].removeprefix("http://")
+    assert dead_replica in (stack.run_dir / "logs" / "nginx-error.log").read_text()
