@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate seed clean superuser stack stack-down manage
+.PHONY: run test install install-dev migrate seed clean superuser stack stack-down manage bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,9 @@ stack-down:
 ## manage: run a management command against the stack, e.g. make manage ARGS="waitingroom on"
 manage: install
 	DJANGO_SETTINGS_MODULE=config.settings.production ENV_FILE=var/stack/stack.env $(PY) manage.py $(ARGS)
+
+## bench: requests/s through nginx with 1 and 3 replicas, microcache and static ceiling (wrk, one run)
+bench: install
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	@command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
+	$(PY) loadtest/bench.py

@@ -1,0 +1,139 @@
+"""`make bench`: requests per second through nginx, measured with wrk in one run.
+
+Every figure in one table comes from the same run on the same machine, so compare the
+ratios, not the absolute numbers (wrk shares the cores with the server).
+
+    python loadtest/bench.py            # all scenarios
+    python loadtest/bench.py --seconds 5
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "var" / "bench"
+
+
+@dataclass
+class Result:
+    name: str
+    requests_per_second: float
+    p99_ms: float
+    non_2xx: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wrk(name: str, url: str, seconds: int, headers: dict[str, str] | None = None) -> Result:
+    """Run wrk -t2 -c64 (the machine's anchors use the same) and parse its summary."""
+    command = ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", url]
+    for header, value in (headers or {}).items():
+        command[1:1] = ["-H", f"{header}: {value}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return Result(name, rps, float(p99.group(1)) * scale, int(non_2xx.group(1)) if non_2xx else 0)
+
+
+class BenchStack:
+    """A `make stack` of the benchmark's own, on free ports, stopped by PID at the end."""
+
+    def __init__(self, web: int, database: str) -> None:
+        self.web = web
+        self.port = free_port()
+        self.run_dir = ROOT / "var" / "bench" / f"stack-{web}"
+        self.env = {
+            **os.environ,
+            "STACK_RUN_DIR": str(self.run_dir),
+            "STACK_PORT": str(self.port),
+            "STACK_FIRST_WEB_PORT": str(free_port()),
+            "STACK_WORKER_METRICS_PORT": str(free_port()),
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+            "CACHE_KEY_PREFIX": "stampede-bench",
+            "CELERY_TASK_DEFAULT_QUEUE": "stampede-bench",
+            "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "3"),
+        }
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> BenchStack:
+        subprocess.run([sys.executable, "deploy/localstack.py", "up", "--web", str(self.web)], cwd=ROOT, env=self.env, check=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        subprocess.run([sys.executable, "deploy/localstack.py", "down"], cwd=ROOT, env=self.env, check=True)
+
+
+def publish_static_copy(stack: BenchStack) -> str:
+    """Save the rendered catalog page as a static file nginx serves: the ceiling."""
+    with urllib.request.urlopen(f"{stack.url}/", timeout=10) as response:
+        page = response.read()
+    target = ROOT / "staticfiles" / "bench" / "catalog.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(page)
+    return f"{stack.url}/static/bench/catalog.html"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 1
+    database = "stampede_bench"
+    results: list[Result] = []
+    # A session cookie makes nginx bypass its microcache: the request reaches Django.
+    uncached = {"Cookie": "sessionid=bench-no-such-session"}
+    try:
+        with BenchStack(web=1, database=database) as stack:
+            results.append(wrk("nginx static file (ceiling)", publish_static_copy(stack), args.seconds))
+            results.append(wrk("catalog via nginx microcache, 1 replica", f"{stack.url}/", args.seconds))
+            results.append(wrk("catalog via nginx, no microcache, 1 replica", f"{stack.url}/", args.seconds, uncached))
+        with BenchStack(web=3, database=database) as stack:
+            results.append(wrk("catalog via nginx microcache, 3 replicas", f"{stack.url}/", args.seconds))
+            results.append(wrk("catalog via nginx, no microcache, 3 replicas", f"{stack.url}/", args.seconds, uncached))
+    finally:
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    report = render(results)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.md").write_text(report)
+    print(report)
+    return 0
+
+
+def render(results: list[Result]) -> str:
+    ceiling = results[0].requests_per_second
+    lines = [
+        f"wrk -t2 -c64, {os.cpu_count()} cores, one run; ratios against the first row",
+        "",
+        "| scenario | requests/s | p99 | non-2xx | ratio |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for result in results:
+        lines.append(
+            f"| {result.name} | {result.requests_per_second:,.0f} | {result.p99_ms:.1f} ms | {result.non_2xx} "
+            f"| {result.requests_per_second / ceiling:.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
