@@ -4,7 +4,6 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 urlpatterns = [
-    path("", include("resilience.urls")),
     path("admin/", admin.site.urls),
     path("", include("shop.urls")),
 ]

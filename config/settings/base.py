@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First and last: django-prometheus times everything in between.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "resilience.middleware.ProbeEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise serves static files when no nginx is in front (make run, tests);
     # behind nginx, nginx serves them and this never sees the request.

@@ -6,7 +6,7 @@ machine (or a run beside `make stack`) never read each other's data.
 import os
 
 from .base import *  # noqa: F403
-from .base import CACHES, DATABASES, STORAGES, env
+from .base import BASE_DIR, CACHES, DATABASES, STORAGES, env
 
 RUN_ID = os.environ.setdefault("STAMPEDE_TEST_RUN_ID", str(os.getpid()))
 
@@ -27,6 +27,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = f"stampede-test-{RUN_ID}"
 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# WhiteNoise scans STATIC_ROOT for every test client; never let that be staticfiles/, which `make stack`
+# and `make bench` rewrite with collectstatic at any moment. No test reads a collected file.
+STATIC_ROOT = BASE_DIR / "var" / f"test-static-{RUN_ID}"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SHOP_FAKE_PAYMENT_DELAY_SECONDS = 0.2
