@@ -24,9 +24,12 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 class ProductAdminForm(forms.ModelForm):
+    # Bounded: stock is a 32-bit column, and a few extra digits must be a form error, not a crash.
     stock_adjustment = forms.IntegerField(
         required=False,
         initial=0,
+        min_value=-1_000_000,
+        max_value=1_000_000,
         help_text="Units to add (e.g. 10 for a delivery) or remove (e.g. -2 for damaged goods).",
     )
 

@@ -39,7 +39,12 @@ def _quantity_field() -> forms.IntegerField:
 
 
 class AddToCartForm(forms.Form):
-    product_id = forms.IntegerField(min_value=1, max_value=2**62, error_messages={"invalid": "Unknown product."})
+    # Only a tampered form can send a bad id; one message, whatever the reason.
+    product_id = forms.IntegerField(
+        min_value=1,
+        max_value=2**62,
+        error_messages=dict.fromkeys(["invalid", "required", "min_value", "max_value"], "Unknown product."),
+    )
     quantity = _quantity_field()
 
 
