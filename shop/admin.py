@@ -37,6 +37,13 @@ class ProductAdminForm(forms.ModelForm):
         model = Product
         exclude = ["stock"]
 
+    def clean_stock_adjustment(self) -> int:
+        # A friendly early check; the conditional update in save_model is the guarantee.
+        delta = self.cleaned_data.get("stock_adjustment") or 0
+        if self.instance.pk and delta < 0 and self.instance.stock + delta < 0:
+            raise forms.ValidationError(f"Only {self.instance.stock} units are on hand; you cannot remove {-delta}.")
+        return delta
+
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):

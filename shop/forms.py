@@ -19,10 +19,23 @@ def checkout_token_new() -> str:
     return signing.dumps(str(uuid.uuid4()), salt=CHECKOUT_TOKEN_SALT)
 
 
+PAGE_ERROR = "The page number must be a whole number from 1 to 10000."
+
+
 class CatalogQueryForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, strip=True)
-    sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORT_ORDERS])
-    page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+    q = forms.CharField(
+        required=False, max_length=100, strip=True,
+        error_messages={"max_length": "Searches can be at most 100 characters long."},
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[(key, key) for key in SORT_ORDERS],
+        error_messages={"invalid_choice": f"Sort by one of: {', '.join(SORT_ORDERS)}."},
+    )
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=10_000,
+        error_messages=dict.fromkeys(["invalid", "min_value", "max_value"], PAGE_ERROR),
+    )
 
 
 def _quantity_field() -> forms.IntegerField:
@@ -53,12 +66,17 @@ class CartQuantityForm(forms.Form):
 
 
 class CheckoutForm(forms.Form):
-    email = forms.EmailField(max_length=254)
-    full_name = forms.CharField(label="Full name", max_length=200)
-    address = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-    postal_code = forms.CharField(label="Postal code", max_length=20)
-    city = forms.CharField(max_length=100)
-    country = forms.CharField(max_length=100)
+    # autocomplete hints let browsers fill these in (WCAG 1.3.5).
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    full_name = forms.CharField(label="Full name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    address = forms.CharField(
+        max_length=500, widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"})
+    )
+    postal_code = forms.CharField(
+        label="Postal code", max_length=20, widget=forms.TextInput(attrs={"autocomplete": "postal-code"})
+    )
+    city = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
+    country = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "country-name"}))
     token = forms.CharField(widget=forms.HiddenInput, max_length=200)
 
     def clean_token(self) -> UUID:
@@ -66,5 +84,5 @@ class CheckoutForm(forms.Form):
             return UUID(signing.loads(self.cleaned_data["token"], salt=CHECKOUT_TOKEN_SALT, max_age=CHECKOUT_TOKEN_MAX_AGE))
         except signing.SignatureExpired as exc:
             raise forms.ValidationError("This checkout page has expired. Please check your details and submit again.") from exc
-        except (signing.BadSignature, ValueError) as exc:
+        except (signing.BadSignature, ValueError, TypeError, AttributeError) as exc:
             raise forms.ValidationError("This checkout form is not valid. Please submit it again.") from exc

@@ -25,4 +25,5 @@ def placeholder_hue(product_id: int) -> int:
 
 @register.filter
 def initials(name: str) -> str:
-    return "".join(word[0] for word in name.split()[:2]).upper()
+    # The last words name the thing ("Camp Stove"); the first are adjectives shared by many.
+    return "".join(word[0] for word in name.split()[-2:]).upper()

@@ -17,7 +17,7 @@ def product_list(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """List active products, in a category or matching a search."""
     params = CatalogQueryForm(request.GET)
     if not params.is_valid():
-        return bad_request(request, "That search or page is not valid: " + _first_error(params))
+        return bad_request(request, "That search or page is not valid. " + _first_error(params))
     category = None
     if slug is not None:
         category = selectors.category_get(slug=slug)
@@ -48,6 +48,5 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "shop/product_detail.html", {"product": product, "form": form})
 
 
-def _first_error(form) -> str:
-    field, errors = next(iter(form.errors.items()))
-    return f"{field}: {errors[0]}"
+def _first_error(form: CatalogQueryForm) -> str:
+    return next(iter(form.errors.values()))[0]
