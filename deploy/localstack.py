@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("STACK_RUN_DIR", ROOT / "var" / "stack"))
 PORT = os.environ.get("STACK_PORT", "8080")
 FIRST_WEB_PORT = int(os.environ.get("STACK_FIRST_WEB_PORT", 8101))
+# Or the replicas' ports one by one (comma-separated), for callers that picked free ports.
+EXPLICIT_WEB_PORTS = [int(port) for port in os.environ.get("STACK_WEB_PORTS", "").split(",") if port]
 WORKER_METRICS_PORT = os.environ.get("STACK_WORKER_METRICS_PORT", "9808")
 PIDS = RUN_DIR / "pids"
 LOGS = RUN_DIR / "logs"
@@ -92,11 +94,19 @@ def render(template: Path, values: dict[str, str]) -> str:
     return re.sub(r"\$\{(STAMPEDE_[A-Z_]+)\}", lambda match: values[match.group(1)], template.read_text())
 
 
+def web_ports(web_count: int) -> list[int]:
+    if EXPLICIT_WEB_PORTS:
+        if len(EXPLICIT_WEB_PORTS) < web_count:
+            raise SystemExit(f"STACK_WEB_PORTS names {len(EXPLICIT_WEB_PORTS)} ports for {web_count} replicas")
+        return EXPLICIT_WEB_PORTS[:web_count]
+    return [FIRST_WEB_PORT + index for index in range(web_count)]
+
+
 def write_nginx_config(web_count: int) -> Path:
     nginx_dir = RUN_DIR / "nginx"
     for sub in ("cache", "client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (nginx_dir / sub).mkdir(parents=True, exist_ok=True)
-    servers = " ".join(f"server 127.0.0.1:{FIRST_WEB_PORT + i} max_fails=1 fail_timeout=5s;" for i in range(web_count))
+    servers = " ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in web_ports(web_count))
     values = {
         "STAMPEDE_UPSTREAM_SERVERS": servers,
         "STAMPEDE_RESOLVER": "",
@@ -152,8 +162,7 @@ def up(web_count: int) -> int:
     manage("migrate", "--noinput", "-v", "0")
     manage("collectstatic", "--noinput", "-v", "0")
     manage("seed_catalog")
-    for index in range(web_count):
-        web_port = FIRST_WEB_PORT + index
+    for index, web_port in enumerate(web_ports(web_count)):
         start(
             f"web-{index + 1}",
             [PYTHON, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"],
@@ -175,7 +184,7 @@ def up(web_count: int) -> int:
     start("beat", [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info", "--schedule", str(RUN_DIR / "celerybeat-schedule")])
     start("nginx", ["nginx", "-p", str(RUN_DIR), "-c", str(write_nginx_config(web_count)), "-g", "daemon off;"])
 
-    replicas = [f"http://127.0.0.1:{FIRST_WEB_PORT + i}/healthz" for i in range(web_count)]
+    replicas = [f"http://127.0.0.1:{port}/healthz" for port in web_ports(web_count)]
     if not wait_until_up([*replicas, f"http://127.0.0.1:{PORT}/readyz"]):
         print(f"The stack did not come up; see {LOGS}", file=sys.stderr)
         down()

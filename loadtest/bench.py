@@ -63,7 +63,7 @@ class BenchStack:
             **os.environ,
             "STACK_RUN_DIR": str(self.run_dir),
             "STACK_PORT": str(self.port),
-            "STACK_FIRST_WEB_PORT": str(free_port()),
+            "STACK_WEB_PORTS": ",".join(str(free_port()) for _ in range(web)),
             "STACK_WORKER_METRICS_PORT": str(free_port()),
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
             "CACHE_KEY_PREFIX": "stampede-bench",

@@ -40,13 +40,13 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     run_id = os.environ["STAMPEDE_TEST_RUN_ID"]
     database = f"stampede_stack_{run_id}"
     run_dir = tmp_path_factory.mktemp("stack")
-    port, first_web_port = free_port(), free_port()
-    web_ports = [first_web_port + i for i in range(WEB_REPLICAS)]
+    port = free_port()
+    web_ports = [free_port() for _ in range(WEB_REPLICAS)]
     env = {
         **os.environ,
         "STACK_RUN_DIR": str(run_dir),
         "STACK_PORT": str(port),
-        "STACK_FIRST_WEB_PORT": str(first_web_port),
+        "STACK_WEB_PORTS": ",".join(map(str, web_ports)),
         "STACK_WORKER_METRICS_PORT": str(free_port()),
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
@@ -61,7 +61,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
     )
     try:
-        assert started.returncode == 0, started.stdout + started.stderr
+        assert started.returncode == 0, started.stdout + started.stderr + _log_tails(run_dir / "logs")
         yield Stack(
             url=f"http://127.0.0.1:{port}",
             replica_urls=[f"http://127.0.0.1:{p}" for p in web_ports],
@@ -72,3 +72,11 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         subprocess.run([sys.executable, "deploy/localstack.py", "down"], cwd=ROOT, env=env, timeout=120)
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _log_tails(folder: Path, lines: int = 15) -> str:
+    """The end of every log the stack wrote, to explain a stack that did not come up."""
+    return "".join(
+        f"\n--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+        for log in sorted(folder.glob("*.log"))
+    )
