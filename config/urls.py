@@ -12,4 +12,4 @@ if settings.SERVE_MEDIA:
     urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
 
 handler404 = "shop.views.errors.page_not_found"
-handler500 = "shop.views.errors.server_error"
+handler500 = "resilience.views.server_error"

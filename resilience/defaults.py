@@ -20,4 +20,27 @@ DEFAULTS: dict[str, object] = {
     "METRICS_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
     # Celery queues whose depth /metrics reports.
     "METRICS_CELERY_QUEUES": ["celery"],
+    # --- Cache-aside (caching.py) and whole pages (pagecache.py) ---
+    "CACHE_ALIAS": "default",  # must raise on errors (django-redis IGNORE_EXCEPTIONS off): we count them
+    "CACHE_TIMEOUT": 60,  # seconds an entry is fresh
+    "CACHE_STALE_FOR": 3600,  # seconds a stale entry is kept, to serve while recomputing or on errors
+    "CACHE_LOCK_SECONDS": 10,  # the longest one recomputation may hold the others off
+    "CACHE_WAIT_SECONDS": 2.0,  # how long others wait for a value that is not cached at all
+    "PAGE_CACHE_TIMEOUT": 60,
+    "PAGE_CACHE_LOCAL_SECONDS": 5,  # the in-process copy; the version check makes edits show at once
+    "PAGE_CACHE_LOCAL_ENTRIES": 512,
+    # --- The Redis circuit breaker (redis_client.py) ---
+    "REDIS_BREAKER_FAILURES": 3,  # consecutive connection failures that open the circuit
+    "REDIS_BREAKER_RESET_SECONDS": 5,  # then one trial call after this long
+    # --- Load shedding (middleware/shedding.py) ---
+    # A request that waited longer than this in front of the app (X-Request-Start, stamped
+    # by nginx) is answered 503 at once: its visitor has most likely given up.
+    "SHED_AFTER_SECONDS": 2.0,
+    # Requests to these path prefixes from a visitor with a session (a cart) are shed last.
+    "SHED_PROTECTED_PATHS": [],
+    "SHED_PROTECTED_AFTER_SECONDS": 10.0,
+    "SHED_SESSION_COOKIE": "sessionid",
+    "SHED_RETRY_AFTER_SECONDS": 5,
+    # --- Outages (views.py) ---
+    "UNAVAILABLE_RETRY_AFTER_SECONDS": 30,
 }

@@ -9,7 +9,8 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from shop.selectors import cart_item_count, category_list
+from resilience.caching import CacheUnavailable, namespace_version
+from shop.selectors import CATALOG, cart_item_count, category_list
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +24,20 @@ def _navigation_categories() -> list:
         return []
 
 
+def _catalog_version() -> int | None:
+    # Part of every catalog fragment's cache key: an edit makes them all new.
+    try:
+        return namespace_version(CATALOG)
+    except CacheUnavailable:
+        return None
+
+
 def storefront(request: HttpRequest) -> dict[str, Any]:
     session = getattr(request, "session", None)
     return {
         "shop_name": settings.SHOP_NAME,
         "max_quantity": settings.SHOP_MAX_QUANTITY_PER_LINE,
         "nav_categories": SimpleLazyObject(_navigation_categories),
+        "catalog_version": SimpleLazyObject(_catalog_version),
         "cart_count": SimpleLazyObject(lambda: cart_item_count(session) if session is not None else 0),
     }

@@ -8,9 +8,16 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 
+from resilience.caching import cached
 from shop.models import Category, Order, Product
+
+# Every catalog read is cached under this namespace; any catalog edit bumps it (signals.py).
+# Stock changes at checkout do not: stock shown in lists may lag by up to the cache timeout
+# (a minute), and the cart and checkout always check stock against the database.
+CATALOG = "catalog"
 
 CART_SESSION_KEY = "cart"
 SORT_ORDERS = {
@@ -23,15 +30,15 @@ SORT_ORDERS = {
 
 def category_list() -> list[Category]:
     """Return every category, for navigation."""
-    return list(Category.objects.only("id", "name", "slug"))
+    return cached(CATALOG, "categories", lambda: list(Category.objects.only("id", "name", "slug")))
 
 
 def category_get(*, slug: str) -> Category | None:
-    return Category.objects.filter(slug=slug).first()
+    return cached(CATALOG, f"category:{slug}", lambda: Category.objects.filter(slug=slug).first())
 
 
 def product_list(*, category: Category | None = None, query: str = "", sort: str = "name") -> QuerySet[Product]:
-    """Return active products, optionally in one category or matching a search query."""
+    """Return active products, optionally in one category or matching a search query (not cached)."""
     products = Product.objects.filter(is_active=True).select_related("category")
     if category is not None:
         products = products.filter(category=category)
@@ -40,8 +47,59 @@ def product_list(*, category: Category | None = None, query: str = "", sort: str
     return products.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["name"]))
 
 
+@dataclass(frozen=True)
+class ProductPage:
+    """One page of a product listing, small enough to cache (unlike a Paginator and its queryset)."""
+
+    object_list: list[Product]
+    number: int
+    num_pages: int
+    count: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.num_pages > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def product_page(
+    *, category: Category | None, query: str, sort: str, number: int, per_page: int
+) -> ProductPage | None:
+    """Return one page of a listing, or None if there is no such page."""
+
+    def compute() -> ProductPage | None:
+        paginator = Paginator(product_list(category=category, query=query, sort=sort), per_page)
+        if number > max(paginator.num_pages, 1):
+            return None
+        page = paginator.page(number)
+        return ProductPage(list(page.object_list), number, paginator.num_pages, paginator.count)
+
+    words = " ".join(query.lower().split())
+    key = f"products:{category.pk if category else '*'}:{sort}:{per_page}:{number}:{words}"
+    return cached(CATALOG, key, compute)
+
+
 def product_get(*, slug: str) -> Product | None:
-    return Product.objects.select_related("category").filter(slug=slug, is_active=True).first()
+    return cached(
+        CATALOG,
+        f"product:{slug}",
+        lambda: Product.objects.select_related("category").filter(slug=slug, is_active=True).first(),
+    )
 
 
 def cart_quantities(session: SessionBase) -> dict[int, int]:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("products/<slug:slug>/", catalog.product_detail, name="product"),
     path("cart/", cart.cart_detail, name="cart"),
     path("cart/add/", cart.cart_add, name="cart_add"),
+    path("cart/state/", cart.cart_state, name="cart_state"),
     path("cart/<int:product_id>/quantity/", cart.cart_update, name="cart_update"),
     path("cart/<int:product_id>/remove/", cart.cart_remove, name="cart_remove"),
     path("checkout/", checkout.checkout, name="checkout"),

@@ -5,9 +5,11 @@ from collections.abc import Iterator
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.db import connection
 
 from config.celery import app as celery_app
+from resilience.pagecache import local_pages
 from shop.payments import FakeGateway
 from tests.factories import CategoryFactory, ProductFactory
 
@@ -21,13 +23,18 @@ CUSTOMER = {
 }
 
 
+def _clear_caches() -> None:
+    cache.delete_pattern("*")  # only this run's keys: the Redis on this machine is shared
+    caches["template_fragments"].clear()
+    local_pages.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache_and_gateway() -> Iterator[None]:
-    # Only this run's keys: the Redis on this machine is shared.
-    cache.delete_pattern("*")
+    _clear_caches()
     FakeGateway._ledger.clear()
     yield
-    cache.delete_pattern("*")
+    _clear_caches()
 
 
 @pytest.fixture
@@ -59,6 +66,20 @@ def _purge_this_runs_queue() -> Iterator[None]:
     celery_app.control.purge()
 
 
+@pytest.fixture
+def database_down(transactional_db):
+    """Point Django's connection at a port where no PostgreSQL listens; yield a function that ends the outage."""
+    original_port = connection.settings_dict["PORT"]
+
+    def point_at(port) -> None:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+
+    point_at("1")
+    yield lambda: point_at(original_port)
+    point_at(original_port)
+
+
 def free_port() -> int:
     import socket
 
@@ -76,6 +97,19 @@ def redis_server() -> Iterator["RedisServer"]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def private_redis(settings, redis_server) -> "RedisServer":
+    """Point every Redis cache of the app at a redis-server of the test's own, which it may stop."""
+    from config.settings.base import redis_cache
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": redis_cache(redis_server.url, prefix="private", ignore_errors=False),
+        "sessions": redis_cache(redis_server.url, prefix="private", ignore_errors=True),
+    }
+    return redis_server
 
 
 class RedisServer:

@@ -43,6 +43,7 @@ MIDDLEWARE = [
     # First and last: django-prometheus times everything in between.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "resilience.middleware.ProbeEndpointsMiddleware",
+    "resilience.middleware.LoadSheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise serves static files when no nginx is in front (make run, tests);
     # behind nginx, nginx serves them and this never sees the request.
@@ -96,29 +97,50 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions --------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+
+
+def redis_cache(url: str, *, prefix: str, ignore_errors: bool) -> dict:
+    """A django-redis cache that fails fast and stops calling a Redis that is down."""
     # https://github.com/jazzband/django-redis#memcached-exceptions-behavior
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="stampede"),
-            "OPTIONS": {
-                # A cache outage must slow nothing down: fail fast and fall back.
-                "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
-                "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
-                "IGNORE_EXCEPTIONS": True,
-            },
-        }
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": prefix,
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+            "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
+            "REDIS_CLIENT_CLASS": "resilience.redis_client.CircuitBreakerRedis",
+            "IGNORE_EXCEPTIONS": ignore_errors,
+        },
     }
-    # Log each swallowed cache error so an outage is visible, not silent.
+
+
+if REDIS_URL:
+    CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="stampede")
+    CACHES = {
+        # The resilience helpers read through "default" and handle (and count) its errors.
+        "default": redis_cache(REDIS_URL, prefix=CACHE_KEY_PREFIX, ignore_errors=False),
+        # Django's session backend does not: an outage must read as a miss, not a crash.
+        "sessions": redis_cache(REDIS_URL, prefix=CACHE_KEY_PREFIX, ignore_errors=True),
+    }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stampede"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stampede"},
+        "sessions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stampede-sessions"},
+    }
+# {% cache %} fragments live in each process: no network hop, and their keys carry the
+# catalog version, so an edit replaces them everywhere at once.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "stampede-fragments",
+    "OPTIONS": {"MAX_ENTRIES": 5000},
+}
 
 # cached_db: reads come from the cache, every write also goes to the database, so a
 # Redis outage never empties a cart (the session is read back from the database).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -224,3 +246,7 @@ CSRF_FAILURE_VIEW = "shop.views.errors.csrf_failure"
 # --- Resilience (defaults and meanings: resilience/defaults.py) -----------------
 RESILIENCE_METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 RESILIENCE_METRICS_CELERY_QUEUES = [CELERY_TASK_DEFAULT_QUEUE]
+RESILIENCE_SHED_AFTER_SECONDS = env.float("SHED_AFTER_SECONDS", default=2.0)
+RESILIENCE_SHED_PROTECTED_AFTER_SECONDS = env.float("SHED_PROTECTED_AFTER_SECONDS", default=10.0)
+# Visitors with a cart who are checking out are the last to be turned away.
+RESILIENCE_SHED_PROTECTED_PATHS = ["/checkout/", "/cart/", "/orders/"]

@@ -6,7 +6,7 @@ machine (or a run beside `make stack`) never read each other's data.
 import os
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, CACHES, DATABASES, STORAGES, env
+from .base import BASE_DIR, CACHES, DATABASES, STORAGES, env, redis_cache
 
 RUN_ID = os.environ.setdefault("STAMPEDE_TEST_RUN_ID", str(os.getpid()))
 
@@ -15,12 +15,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["TEST"] = {"NAME": f"test_stampede_{RUN_ID}"}
 
 TEST_REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/0")
-CACHES["default"] = {
-    "BACKEND": "django_redis.cache.RedisCache",
-    "LOCATION": TEST_REDIS_URL,
-    "KEY_PREFIX": f"stampede-test-{RUN_ID}",
-    "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
-}
+CACHES["default"] = redis_cache(TEST_REDIS_URL, prefix=f"stampede-test-{RUN_ID}", ignore_errors=False)
+CACHES["sessions"] = redis_cache(TEST_REDIS_URL, prefix=f"stampede-test-{RUN_ID}", ignore_errors=True)
 
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default=TEST_REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False

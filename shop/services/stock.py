@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from django.db.models import F
 
+from resilience.caching import namespace_bump
 from shop.models import Product
+from shop.selectors import CATALOG
 
 
 class OutOfStock(Exception):
@@ -27,11 +29,16 @@ def stock_reserve(*, product_id: int, quantity: int) -> None:
         if product is None:
             raise OutOfStock(product_name="This product", available=0)
         raise OutOfStock(product_name=product["name"], available=product["stock"] if product["is_active"] else 0)
+    if Product.objects.filter(pk=product_id, stock=0).exists():
+        # Sold out: the catalog must stop offering it now, not when its cache expires.
+        namespace_bump(CATALOG)
 
 
 def stock_release(*, product_id: int, quantity: int) -> None:
     """Put ``quantity`` reserved units back on the shelf."""
     Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+    if Product.objects.filter(pk=product_id, stock=quantity).exists():
+        namespace_bump(CATALOG)  # back in stock after being sold out
 
 
 def stock_adjust(*, product_id: int, delta: int) -> bool:

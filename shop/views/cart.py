@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from shop import selectors
@@ -17,6 +19,16 @@ from shop.views.errors import bad_request
 @require_safe
 def cart_detail(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/cart.html", {"cart": selectors.cart_get(request.session)})
+
+
+@never_cache
+@require_safe
+def cart_state(request: HttpRequest) -> JsonResponse:
+    """The per-visitor part of a page cached for everyone: cart count, messages, CSRF token."""
+    pending = [{"level": message.tags, "text": str(message)} for message in messages.get_messages(request)]
+    return JsonResponse(
+        {"count": selectors.cart_item_count(request.session), "messages": pending, "csrfToken": get_token(request)}
+    )
 
 
 @require_POST

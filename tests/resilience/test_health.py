@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.db import connection
 
 from config.celery import app as celery_app
 
@@ -20,18 +19,6 @@ def check_status(body, name: str) -> str:
 
 
 @pytest.fixture
-def cache_on(settings, redis_server):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": redis_server.url,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25, "IGNORE_EXCEPTIONS": True},
-        }
-    }
-    return redis_server
-
-
-@pytest.fixture
 def broker_on(redis_server):
     """Point the app's broker reads at a redis-server the test can kill."""
     celery_app.conf.broker_read_url = redis_server.url
@@ -39,20 +26,6 @@ def broker_on(redis_server):
     yield redis_server
     celery_app.conf.broker_read_url = None
     celery_app._after_fork()
-
-
-@pytest.fixture
-def database_down(transactional_db):
-    """Point Django's connection at a port where no PostgreSQL listens; yield a function that ends the outage."""
-    original_port = connection.settings_dict["PORT"]
-
-    def point_at(port) -> None:
-        connection.close()
-        connection.settings_dict["PORT"] = port
-
-    point_at("1")
-    yield lambda: point_at(original_port)
-    point_at(original_port)
 
 
 def test_liveness_answers_without_touching_anything(client):
@@ -89,10 +62,10 @@ def test_readiness_fails_with_503_while_the_database_is_down_and_recovers(client
 
 
 @pytest.mark.django_db
-def test_readiness_warns_but_stays_ready_when_the_cache_is_down(client, cache_on):
+def test_readiness_warns_but_stays_ready_when_the_cache_is_down(client, private_redis):
     assert check_status(readiness(client)[1], "cache") == "pass"
 
-    cache_on.stop()
+    private_redis.stop()
 
     response, body = readiness(client)
     assert response.status_code == 200

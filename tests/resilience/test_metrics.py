@@ -8,9 +8,11 @@ import sys
 import time
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from shop.services.checkout import CustomerDetails, order_place
@@ -119,18 +121,33 @@ def test_metrics_sum_requests_across_gunicorn_workers(tmp_path):
         _wait_for(f"{base}/healthz")
         # Probes skip the rest of the middleware; django-prometheus's first one still counts them.
         before = value(_get(f"{base}/metrics"), "django_http_requests_before_middlewares_total")
-        for _ in range(60):
-            _get(f"{base}/healthz")  # a new connection each time: the kernel spreads them over the workers
+        sent = 0
+        served_by: set[str] = set()
+        # Concurrent bursts until the kernel has handed connections to at least two workers.
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            while len(served_by) < 2 and sent < 600:
+                list(pool.map(lambda _: _get(f"{base}/healthz"), range(30)))
+                sent += 30
+                served_by = _pids_that_counted_requests(metrics_dir)
 
         text = _get(f"{base}/metrics")
 
-        served_by = {re.search(r"_(\d+)\.db$", path.name).group(1) for path in metrics_dir.glob("counter_*.db")}
         assert len(served_by) >= 2, "the requests should have reached more than one worker"
         # +1: the /metrics request that produced ``before`` was counted after it was rendered.
-        assert value(text, "django_http_requests_before_middlewares_total") - before == 61
+        assert value(text, "django_http_requests_before_middlewares_total") - before == sent + 1
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _pids_that_counted_requests(metrics_dir: Path) -> set[str]:
+    """The gunicorn workers whose own metrics file counts at least one request."""
+    pids = set()
+    for path in metrics_dir.glob("counter_*.db"):
+        for key, count, *_ in MmapedDict.read_all_values_from_file(str(path)):
+            if "django_http_requests_before_middlewares_total" in key and count > 0:
+                pids.add(re.search(r"_(\d+)\.db$", path.name).group(1))
+    return pids
 
 
 def _get(url: str) -> str:

@@ -6,6 +6,7 @@ The tests run in file order; the replica-killing one comes last.
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -69,7 +70,7 @@ def test_a_checkout_through_nginx_is_confirmed_by_the_worker(stack):
     product_path = re.search(r'href="(/products/[^"]+/)"', catalog).group(1)
     _, product_page = get(stack.url + product_path, opener)
     product_id = re.search(r'name="product_id" value="(\d+)"', product_page).group(1)
-    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    csrf = json.loads(get(f"{stack.url}/cart/state/", opener)[1])["csrfToken"]  # as cart-state.js does
 
     def post(path: str, fields: dict[str, str]) -> str:
         data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": csrf}).encode()

@@ -1,0 +1,13 @@
+"""Prometheus counters for the spike defences (exported by /metrics)."""
+from prometheus_client import Counter, Histogram
+
+CACHE_REQUESTS = Counter(
+    "stampede_cache_requests", "Cache-aside lookups, by namespace and result.", ["namespace", "result"]
+)
+CACHE_ERRORS = Counter("stampede_cache_errors", "Cache operations that failed or were skipped.", ["reason"])
+REQUESTS_SHED = Counter("stampede_requests_shed", "Requests answered 503 because they waited too long.", ["priority"])
+REQUEST_QUEUE_SECONDS = Histogram(
+    "stampede_request_queue_seconds",
+    "Time between the proxy receiving a request and the app starting on it.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)

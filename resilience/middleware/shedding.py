@@ -1,0 +1,66 @@
+"""Load shedding: answer 503 at once to requests that already waited too long.
+
+Place it right after ProbeEndpointsMiddleware, before anything that does work (sessions,
+authentication, views). nginx stamps ``X-Request-Start: t=<seconds>.<millis>`` when it
+receives a request; the difference to now is the time spent queued for a gunicorn
+worker. Under overload that queue grows; a request that waited past its visitor's
+patience is worth nothing, and answering it late only makes everyone else wait longer.
+Checkout and cart requests from visitors with a session wait longest before being shed.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.template import loader
+
+from resilience.conf import get_setting
+from resilience.instruments import REQUEST_QUEUE_SECONDS, REQUESTS_SHED
+
+MAX_PLAUSIBLE_WAIT = 3600.0  # a stamp further off is a wrong clock or a forged header: ignore it
+
+
+def queued_seconds(request: HttpRequest, now: float | None = None) -> float | None:
+    """Return how long the request waited since the proxy stamped it, if it was stamped."""
+    stamp = request.headers.get("X-Request-Start", "")
+    if stamp.startswith("t="):
+        stamp = stamp[2:]
+    try:
+        started = float(stamp)
+    except ValueError:
+        return None
+    if started > 1e11:  # some proxies stamp milliseconds or microseconds
+        started /= 1000 if started < 1e14 else 1_000_000
+    waited = (time.time() if now is None else now) - started
+    return waited if -1.0 < waited < MAX_PLAUSIBLE_WAIT else None
+
+
+class LoadSheddingMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.limit = get_setting("SHED_AFTER_SECONDS")
+        self.protected_limit = get_setting("SHED_PROTECTED_AFTER_SECONDS")
+        self.protected_paths = tuple(get_setting("SHED_PROTECTED_PATHS"))
+        self.session_cookie = get_setting("SHED_SESSION_COOKIE")
+        self.retry_after = str(get_setting("SHED_RETRY_AFTER_SECONDS"))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        waited = queued_seconds(request)
+        if waited is None:
+            return self.get_response(request)
+        REQUEST_QUEUE_SECONDS.observe(max(waited, 0.0))
+        protected = self._is_protected(request)
+        if waited <= (self.protected_limit if protected else self.limit):
+            return self.get_response(request)
+        REQUESTS_SHED.labels(priority="protected" if protected else "normal").inc()
+        body = loader.render_to_string("resilience/busy.html", {"retry_after": self.retry_after})
+        response = HttpResponse(body, status=503)
+        response["Retry-After"] = self.retry_after
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def _is_protected(self, request: HttpRequest) -> bool:
+        return bool(self.protected_paths) and request.path.startswith(self.protected_paths) and (
+            self.session_cookie in request.COOKIES
+        )

@@ -1,0 +1,136 @@
+"""Cache-aside: versioned keys, "not found" cached, one recomputation at a time, stale on error."""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import DatabaseError, transaction
+from prometheus_client import REGISTRY
+
+from resilience.caching import cached, namespace_bump, namespace_version
+
+
+class Source:
+    """A slow source of truth that counts how often it is asked."""
+
+    def __init__(self, value="fresh", delay: float = 0.0) -> None:
+        self.value, self.delay, self.calls = value, delay, 0
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            self.calls += 1
+        time.sleep(self.delay)
+        return self.value
+
+
+def errors(reason: str) -> float:
+    return REGISTRY.get_sample_value("stampede_cache_errors_total", {"reason": reason}) or 0.0
+
+
+def all_at_once(count: int, work) -> list:
+    barrier = threading.Barrier(count)
+
+    def run(_):
+        barrier.wait()
+        return work()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_a_value_is_computed_once_then_served_from_the_cache():
+    source = Source("categories")
+
+    assert cached("test", "k", source) == "categories"
+    assert cached("test", "k", source) == "categories"
+    assert source.calls == 1
+
+
+def test_not_found_is_cached_too():
+    source = Source(value=None)
+
+    assert cached("test", "missing", source) is None
+    assert cached("test", "missing", source) is None
+    assert source.calls == 1
+
+
+@pytest.mark.django_db
+def test_bumping_a_namespace_after_commit_makes_every_key_new(django_capture_on_commit_callbacks):
+    source = Source("v1")
+    cached("test", "k", source)
+    before = namespace_version("test")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        namespace_bump("test")
+
+    assert namespace_version("test") == before + 1
+    source.value = "v2"
+    assert cached("test", "k", source) == "v2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_write_does_not_invalidate():
+    before = namespace_version("test")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        namespace_bump("test")
+        raise RuntimeError("the write failed")
+
+    assert namespace_version("test") == before
+
+
+def test_fifty_concurrent_requests_on_an_expired_hot_key_recompute_it_once():
+    cached("test", "hot", Source("old"), timeout=0.05)
+    time.sleep(0.1)  # now stale
+    source = Source("new", delay=0.3)
+
+    results = all_at_once(50, lambda: cached("test", "hot", source, timeout=60))
+
+    assert source.calls == 1
+    assert set(results) <= {"old", "new"} and results.count("new") >= 1
+    assert cached("test", "hot", source) == "new"
+
+
+def test_fifty_concurrent_requests_on_a_cold_key_wait_for_one_computation():
+    source = Source("computed", delay=0.3)
+
+    results = all_at_once(50, lambda: cached("test", "cold", source))
+
+    assert source.calls == 1
+    assert results == ["computed"] * 50
+
+
+def test_a_stale_value_is_served_when_recomputing_fails():
+    cached("test", "k", Source("last good"), timeout=0.05)
+    time.sleep(0.1)
+
+    def database_down():
+        raise DatabaseError("connection refused")
+
+    assert cached("test", "k", database_down) == "last good"
+
+
+def test_with_nothing_cached_a_failure_reaches_the_caller():
+    def database_down():
+        raise DatabaseError("connection refused")
+
+    with pytest.raises(DatabaseError):
+        cached("test", "never-cached", database_down)
+
+
+def test_with_redis_down_values_come_from_the_source_and_errors_are_counted(private_redis):
+    source = Source("from the database")
+    cached("test", "k", source)
+    private_redis.stop()
+    failed_before, skipped_before = errors("error"), errors("circuit_open")
+
+    results = [cached("test", "k", source) for _ in range(10)]
+
+    assert results == ["from the database"] * 10
+    assert source.calls == 11
+    assert errors("error") > failed_before
+    # After a few failures the circuit opens: later calls do not even try the dead server.
+    assert errors("circuit_open") > skipped_before
