@@ -34,7 +34,9 @@ LOGS = RUN_DIR / "logs"
 ENV_FILE = RUN_DIR / "stack.env"
 PYTHON = sys.executable
 # Settings passed through to the stack when set in the environment of `make stack`.
-PASSTHROUGH = ("CACHE_KEY_PREFIX", "CELERY_TASK_DEFAULT_QUEUE", "SHOP_FAKE_PAYMENT_OUTCOME", "METRICS_TOKEN", "EMAIL_URL")
+PASSTHROUGH = (
+    "CACHE_KEY_PREFIX", "CELERY_TASK_DEFAULT_QUEUE", "SHOP_FAKE_PAYMENT_OUTCOME", "METRICS_TOKEN", "EMAIL_URL", "ROOT_URLCONF",
+)
 
 
 def stack_settings() -> dict[str, str]:

@@ -1,9 +1,15 @@
-"""`make bench`: requests per second through nginx, measured with wrk in one run.
+"""`make bench`: requests per second and p99, measured with wrk in one run.
 
-Every figure in one table comes from the same run on the same machine, so compare the
-ratios, not the absolute numbers (wrk shares the cores with the server).
+Two tables. "app": wrk straight at one gunicorn replica (3 workers, PostgreSQL with
+persistent connections, Redis), the shop's catalog against two reference views served by
+the same process: a constant response and a minimal uncached 24-product page. "nginx":
+the catalog through nginx with 1 and 3 replicas, microcached or not, against nginx
+serving the same page as a static file (the ceiling on this machine).
 
-    python loadtest/bench.py            # all scenarios
+Every figure comes from the same run on the same machine: compare the ratios, not the
+absolute numbers (wrk shares the cores with the server).
+
+    python loadtest/bench.py
     python loadtest/bench.py --seconds 5
 """
 from __future__ import annotations
@@ -39,11 +45,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wrk(name: str, url: str, seconds: int, headers: dict[str, str] | None = None) -> Result:
+# Each request a URL never seen before: the page cache misses every time, while the
+# query and fragment caches beneath it stay warm.
+NEW_URL_EVERY_REQUEST = Path(__file__).with_name("unique_urls.lua")
+
+
+def wrk(name: str, url: str, seconds: int, headers: dict[str, str] | None = None, script: Path | None = None) -> Result:
     """Run wrk -t2 -c64 (the machine's anchors use the same) and parse its summary."""
     command = ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", url]
     for header, value in (headers or {}).items():
         command[1:1] = ["-H", f"{header}: {value}"]
+    if script is not None:
+        command[1:1] = ["-s", str(script)]
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
@@ -58,12 +71,14 @@ class BenchStack:
     def __init__(self, web: int, database: str) -> None:
         self.web = web
         self.port = free_port()
+        self.web_ports = [free_port() for _ in range(web)]
         self.run_dir = ROOT / "var" / "bench" / f"stack-{web}"
         self.env = {
             **os.environ,
             "STACK_RUN_DIR": str(self.run_dir),
             "STACK_PORT": str(self.port),
-            "STACK_WEB_PORTS": ",".join(str(free_port()) for _ in range(web)),
+            "STACK_WEB_PORTS": ",".join(map(str, self.web_ports)),
+            "ROOT_URLCONF": "loadtest.bench_urls",
             "STACK_WORKER_METRICS_PORT": str(free_port()),
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
             "CACHE_KEY_PREFIX": "stampede-bench",
@@ -71,6 +86,7 @@ class BenchStack:
             "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "3"),
         }
         self.url = f"http://127.0.0.1:{self.port}"
+        self.replica_url = f"http://127.0.0.1:{self.web_ports[0]}"
 
     def __enter__(self) -> BenchStack:
         subprocess.run([sys.executable, "deploy/localstack.py", "up", "--web", str(self.web)], cwd=ROOT, env=self.env, check=True)
@@ -93,36 +109,57 @@ def publish_static_copy(stack: BenchStack) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--only", choices=["app", "nginx"], help="run one table only")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
         return 1
     database = "stampede_bench"
-    results: list[Result] = []
+    app: list[Result] = []
+    edge: list[Result] = []
     # A session cookie makes nginx bypass its microcache: the request reaches Django.
     uncached = {"Cookie": "sessionid=bench-no-such-session"}
     try:
         with BenchStack(web=1, database=database) as stack:
-            results.append(wrk("nginx static file (ceiling)", publish_static_copy(stack), args.seconds))
-            results.append(wrk("catalog via nginx microcache, 1 replica", f"{stack.url}/", args.seconds))
-            results.append(wrk("catalog via nginx, no microcache, 1 replica", f"{stack.url}/", args.seconds, uncached))
-        with BenchStack(web=3, database=database) as stack:
-            results.append(wrk("catalog via nginx microcache, 3 replicas", f"{stack.url}/", args.seconds))
-            results.append(wrk("catalog via nginx, no microcache, 3 replicas", f"{stack.url}/", args.seconds, uncached))
+            seconds, replica = args.seconds, stack.replica_url
+            if args.only != "nginx":
+                app.append(wrk("constant view (reference)", f"{replica}/bench/constant", seconds))
+                app.append(wrk("minimal 24-product page, uncached (reference)", f"{replica}/bench/minimal", seconds))
+                app.append(wrk("catalog page, warm", f"{replica}/", seconds))
+                app.append(wrk("catalog page, cold (page cache miss)", f"{replica}/", seconds, script=NEW_URL_EVERY_REQUEST))
+            if args.only != "app":
+                edge.append(wrk("nginx static file (ceiling)", publish_static_copy(stack), seconds))
+                edge.append(wrk("catalog via nginx microcache, 1 replica", f"{stack.url}/", seconds))
+                edge.append(wrk("catalog via nginx, no microcache, 1 replica", f"{stack.url}/", seconds, uncached))
+        if args.only != "app":
+            with BenchStack(web=3, database=database) as stack:
+                edge.append(wrk("catalog via nginx microcache, 3 replicas", f"{stack.url}/", seconds))
+                edge.append(wrk("catalog via nginx, no microcache, 3 replicas", f"{stack.url}/", seconds, uncached))
     finally:
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    report = render(results)
+        forget_bench_cache_keys()
+    tables = [("app: wrk straight at one gunicorn replica", app), ("nginx", edge)]
+    report = "\n".join(render(title, results) for title, results in tables if results)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(report)
     print(report)
     return 0
 
 
-def render(results: list[Result]) -> str:
+def forget_bench_cache_keys() -> None:
+    """The cold scenario stores a page per URL: drop the bench's keys from the shared Redis."""
+    import redis
+
+    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"))
+    for key in client.scan_iter(match="stampede-bench:*", count=1000):
+        client.delete(key)
+
+
+def render(title: str, results: list[Result]) -> str:
     ceiling = results[0].requests_per_second
     lines = [
-        f"wrk -t2 -c64, {os.cpu_count()} cores, one run; ratios against the first row",
+        f"{title} (wrk -t2 -c64, {os.cpu_count()} cores, one run; ratio = requests/s against the first row)",
         "",
         "| scenario | requests/s | p99 | non-2xx | ratio |",
         "| --- | ---: | ---: | ---: | ---: |",

@@ -43,8 +43,35 @@ def _call(operation: str, *args, **kwargs):
         raise CacheUnavailable(operation) from error
 
 
+class _RecentVersions:
+    """Versions this process read in the last moments, so a hot path need not ask Redis each time.
+
+    An edit made in this process is seen at once (its bump updates this memo); an edit
+    made elsewhere is seen within CACHE_VERSION_LOCAL_SECONDS, like nginx's 1 s microcache.
+    """
+
+    def __init__(self) -> None:
+        self._versions: dict[str, tuple[int, float]] = {}
+
+    def get(self, namespace: str) -> int | None:
+        found = self._versions.get(namespace)
+        return found[0] if found and found[1] > time.monotonic() else None
+
+    def put(self, namespace: str, version: int) -> None:
+        self._versions[namespace] = (version, time.monotonic() + get_setting("CACHE_VERSION_LOCAL_SECONDS"))
+
+    def clear(self) -> None:
+        self._versions.clear()
+
+
+recent_versions = _RecentVersions()
+
+
 def namespace_version(namespace: str) -> int:
     """Return the namespace's current version (raises CacheUnavailable)."""
+    version = recent_versions.get(namespace)
+    if version is not None:
+        return version
     key = f"ns:{namespace}"
     version = _call("get", key)
     if version is None:
@@ -52,6 +79,9 @@ def namespace_version(namespace: str) -> int:
         # version is still above every old one, so no old entry can come back.
         _call("add", key, int(time.time() * 1000), timeout=None)
         version = _call("get", key)
+        if version is None:
+            raise CacheUnavailable("the cache keeps nothing")
+    recent_versions.put(namespace, int(version))
     return int(version)
 
 
@@ -61,9 +91,17 @@ def namespace_bump(namespace: str) -> None:
 
 
 def _bump_now(namespace: str) -> None:
+    key = f"ns:{namespace}"
     try:
-        namespace_version(namespace)  # makes sure there is a key to increment
-        _call("incr", f"ns:{namespace}")
+        try:
+            version = _call("incr", key)
+        except CacheUnavailable as error:
+            if not isinstance(error.__cause__, ValueError):
+                raise
+            # The key is gone (evicted, or Redis restarted empty): start above every old version.
+            _call("add", key, int(time.time() * 1000), timeout=None)
+            version = _call("get", key)
+        recent_versions.put(namespace, int(version))
     except CacheUnavailable:
         # Entries of the old version expire with their timeout; nothing else can be done.
         logger.error("Could not invalidate cache namespace %s", namespace)

@@ -26,6 +26,9 @@ DEFAULTS: dict[str, object] = {
     "CACHE_STALE_FOR": 3600,  # seconds a stale entry is kept, to serve while recomputing or on errors
     "CACHE_LOCK_SECONDS": 10,  # the longest one recomputation may hold the others off
     "CACHE_WAIT_SECONDS": 2.0,  # how long others wait for a value that is not cached at all
+    # How long a process trusts the namespace version it last read: edits made by other
+    # processes show within this time (0 asks Redis on every request).
+    "CACHE_VERSION_LOCAL_SECONDS": 1.0,
     "PAGE_CACHE_TIMEOUT": 60,
     "PAGE_CACHE_LOCAL_SECONDS": 5,  # the in-process copy; the version check makes edits show at once
     "PAGE_CACHE_LOCAL_ENTRIES": 512,

@@ -79,6 +79,10 @@ class Product(models.Model):
     def in_stock(self) -> bool:
         return self.stock > 0
 
+    @property
+    def image_url(self) -> str:
+        return self.image.url if self.image else ""
+
 
 class Order(models.Model):
     class Status(models.TextChoices):

@@ -47,11 +47,39 @@ def product_list(*, category: Category | None = None, query: str = "", sort: str
     return products.order_by(*SORT_ORDERS.get(sort, SORT_ORDERS["name"]))
 
 
+@dataclass(frozen=True, slots=True)
+class ProductCard:
+    """What a listing shows of a product: plain values, quick to cache and to read back."""
+
+    pk: int
+    name: str
+    url: str
+    price: Decimal
+    currency: str
+    stock: int
+    image_url: str
+    category_name: str
+
+    @classmethod
+    def from_product(cls, product: Product) -> ProductCard:
+        return cls(
+            product.pk, product.name, product.get_absolute_url(), product.price, product.currency,
+            product.stock, product.image_url, product.category.name,
+        )
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
+
+
 @dataclass(frozen=True)
 class ProductPage:
     """One page of a product listing, small enough to cache (unlike a Paginator and its queryset)."""
 
-    object_list: list[Product]
+    object_list: list[ProductCard]
     number: int
     num_pages: int
     count: int
@@ -87,7 +115,8 @@ def product_page(
         if number > max(paginator.num_pages, 1):
             return None
         page = paginator.page(number)
-        return ProductPage(list(page.object_list), number, paginator.num_pages, paginator.count)
+        cards = [ProductCard.from_product(product) for product in page.object_list]
+        return ProductPage(cards, number, paginator.num_pages, paginator.count)
 
     words = " ".join(query.lower().split())
     key = f"products:{category.pk if category else '*'}:{sort}:{per_page}:{number}:{words}"

@@ -9,6 +9,7 @@ from django.core.cache import cache, caches
 from django.db import connection
 
 from config.celery import app as celery_app
+from resilience.caching import recent_versions
 from resilience.pagecache import local_pages
 from shop.payments import FakeGateway
 from tests.factories import CategoryFactory, ProductFactory
@@ -27,6 +28,7 @@ def _clear_caches() -> None:
     cache.delete_pattern("*")  # only this run's keys: the Redis on this machine is shared
     caches["template_fragments"].clear()
     local_pages.clear()
+    recent_versions.clear()
 
 
 @pytest.fixture(autouse=True)

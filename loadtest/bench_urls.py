@@ -1,0 +1,31 @@
+"""The shop's URLs plus two reference views, for `make bench` only (ROOT_URLCONF=loadtest.bench_urls).
+
+The references are the anchors the shop's pages are measured against, in the same run:
+the cheapest possible Django view, and the simplest uncached page of 24 products.
+"""
+from django.http import HttpRequest, HttpResponse
+from django.template import Context, Template
+from django.urls import path
+
+from config.urls import handler404, handler500, urlpatterns as shop_urlpatterns  # noqa: F401
+from shop.models import Product
+
+MINIMAL_PAGE = Template(
+    "<!doctype html><title>Products</title><ul>{% for p in products %}<li>{{ p.name }} {{ p.price }}</li>{% endfor %}</ul>"
+)
+
+
+def constant(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok")
+
+
+def minimal_products(request: HttpRequest) -> HttpResponse:
+    products = Product.objects.filter(is_active=True).order_by("name", "id")[:24]
+    return HttpResponse(MINIMAL_PAGE.render(Context({"products": products})))
+
+
+urlpatterns = [
+    path("bench/constant", constant),
+    path("bench/minimal", minimal_products),
+    *shop_urlpatterns,
+]
