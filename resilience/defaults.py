@@ -30,8 +30,10 @@ DEFAULTS: dict[str, object] = {
     # processes show within this time (0 asks Redis on every request).
     "CACHE_VERSION_LOCAL_SECONDS": 1.0,
     "PAGE_CACHE_TIMEOUT": 60,
-    "PAGE_CACHE_LOCAL_SECONDS": 5,  # the in-process copy; the version check makes edits show at once
-    "PAGE_CACHE_LOCAL_ENTRIES": 512,
+    # The in-process tier: keys carry the version, so edits show at once; this only bounds
+    # how long a value refreshed by another process stays older here.
+    "CACHE_LOCAL_SECONDS": 5,
+    "CACHE_LOCAL_ENTRIES": 1000,
     # --- The Redis circuit breaker (redis_client.py) ---
     "REDIS_BREAKER_FAILURES": 3,  # consecutive connection failures that open the circuit
     "REDIS_BREAKER_RESET_SECONDS": 5,  # then one trial call after this long

@@ -1,15 +1,12 @@
 """Whole-page caching for pages that are the same for every visitor.
 
-Two tiers: each process keeps the pages it served last in memory, checked against the
-namespace version in the shared cache (one tiny read per request), and the shared cache
-holds them for every replica, with stampede protection (see caching.py). A response
-that sets a cookie or varies on one is never stored: it belongs to one visitor.
+Pages go through caching.py like any value: this process's memory first (checked against
+the namespace version), then the shared cache for every replica, with stampede
+protection. A response that sets a cookie or varies on one is never stored: it belongs
+to one visitor.
 """
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -17,9 +14,11 @@ from functools import wraps
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import has_vary_header
 
-from resilience.caching import CacheUnavailable, cached_at, make_key, namespace_version
+from resilience.caching import cached_at
+from resilience.cachestore import CacheUnavailable
 from resilience.conf import get_setting
 from resilience.instruments import CACHE_REQUESTS
+from resilience.versions import make_key, namespace_version
 
 CACHEABLE_STATUSES = {200, 404}
 
@@ -49,36 +48,6 @@ class CachedPage:
         return response
 
 
-class LocalPages:
-    """The in-process tier: a small, thread-safe LRU with an expiry per entry."""
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[str, tuple[CachedPage, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> CachedPage | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None or found[1] < time.monotonic():
-                return None
-            self._entries.move_to_end(key)
-            return found[0]
-
-    def put(self, key: str, page: CachedPage, ttl: float) -> None:
-        with self._lock:
-            self._entries[key] = (page, time.monotonic() + ttl)
-            self._entries.move_to_end(key)
-            while len(self._entries) > get_setting("PAGE_CACHE_LOCAL_ENTRIES"):
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-local_pages = LocalPages()
-
-
 def cache_public_page(namespace: str, *, timeout: float | None = None) -> Callable:
     """Cache a view's whole GET response for everyone, until ``namespace`` is bumped or ``timeout`` passes."""
 
@@ -92,10 +61,6 @@ def cache_public_page(namespace: str, *, timeout: float | None = None) -> Callab
             except CacheUnavailable:
                 CACHE_REQUESTS.labels(namespace=namespace, result="bypass").inc()
                 return view(request, *args, **kwargs)
-            page = local_pages.get(full_key)
-            if page is not None:
-                CACHE_REQUESTS.labels(namespace=namespace, result="local_hit").inc()
-                return page.to_response()
             page = cached_at(
                 namespace,
                 full_key,
@@ -103,8 +68,6 @@ def cache_public_page(namespace: str, *, timeout: float | None = None) -> Callab
                 timeout=get_setting("PAGE_CACHE_TIMEOUT") if timeout is None else timeout,
                 should_store=lambda rendered: rendered.cacheable,
             )
-            if page.cacheable:
-                local_pages.put(full_key, page, get_setting("PAGE_CACHE_LOCAL_SECONDS"))
             return page.to_response()
 
         return wrapper

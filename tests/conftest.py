@@ -9,8 +9,8 @@ from django.core.cache import cache, caches
 from django.db import connection
 
 from config.celery import app as celery_app
-from resilience.caching import recent_versions
-from resilience.pagecache import local_pages
+from resilience.cachestore import local_tier
+from resilience.versions import recent_versions
 from shop.payments import FakeGateway
 from tests.factories import CategoryFactory, ProductFactory
 
@@ -27,7 +27,7 @@ CUSTOMER = {
 def _clear_caches() -> None:
     cache.delete_pattern("*")  # only this run's keys: the Redis on this machine is shared
     caches["template_fragments"].clear()
-    local_pages.clear()
+    local_tier.clear()
     recent_versions.clear()
 
 

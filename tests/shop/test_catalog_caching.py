@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from prometheus_client import REGISTRY
 
-from resilience.pagecache import local_pages
+from resilience.cachestore import local_tier
 from shop.models import Product
 from tests.factories import ProductFactory
 from tests.shop.helpers import add_to_cart, checkout_token, submit_checkout
@@ -84,7 +84,7 @@ def test_fifty_concurrent_requests_on_an_expired_page_render_it_once(category, s
     settings.RESILIENCE_PAGE_CACHE_TIMEOUT = 0.2
     Client().get(CATALOG)
     time.sleep(0.3)  # the page is now stale in the shared cache...
-    local_pages.clear()  # ...and no process holds a copy of its own
+    local_tier.clear()  # ...and no process holds a copy of its own
     settings.RESILIENCE_PAGE_CACHE_TIMEOUT = 60  # the recomputed page stays fresh through the burst
     misses_before = catalog_misses()
     barrier = threading.Barrier(50)
