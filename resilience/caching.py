@@ -8,6 +8,13 @@ Entries carry a "fresh until" time and outlive it by ``stale_for`` seconds. When
 entry goes stale, one caller (holding a short lock) recomputes it while the others keep
 getting the stale value; when there is none at all, the others wait briefly for the one
 computing it. If computing fails (the database is down), a stale value is served.
+
+Why not django-cachalot, which caches every ORM query transparently: it invalidates per
+table on any write, and a checkout writes the product table (stock) with every order, so
+during a sales spike it would throw the catalog cache away many times a second, exactly
+when it is needed most. It also has no stampede protection and no stale-on-error. Here
+the shop decides what is cached and which writes invalidate it (catalog edits do; stock
+reservations do not, except when a product sells out).
 """
 from __future__ import annotations
 
