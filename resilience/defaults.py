@@ -46,6 +46,21 @@ DEFAULTS: dict[str, object] = {
     "SHED_PROTECTED_AFTER_SECONDS": 10.0,
     "SHED_SESSION_COOKIE": "sessionid",
     "SHED_RETRY_AFTER_SECONDS": 5,
+    # --- The waiting room (waitingroom/) ---
+    "WAITINGROOM_KEY_PREFIX": "waitingroom",  # Redis keys; one room per prefix
+    "WAITINGROOM_CONFIG_REFRESH_SECONDS": 2,  # how soon every process sees an admin change
+    "WAITINGROOM_ABANDON_AFTER_SECONDS": 180,  # a ticket not polled for this long is dropped
+    "WAITINGROOM_CLAIM_SECONDS": 120,  # an admitted ticket holds its slot this long until used
+    "WAITINGROOM_TICKETS_PER_ADDRESS": 20,  # new tickets one client address may take...
+    "WAITINGROOM_ADDRESS_WINDOW_SECONDS": 600,  # ...in this window
+    "WAITINGROOM_TICKET_MAX_AGE_SECONDS": 6 * 3600,
+    "WAITINGROOM_RENEW_AFTER_SECONDS": 60,  # an admitted visitor's slot is extended at most this often
+    "WAITINGROOM_REFRESH_SECONDS": (10, 15),  # the queue page reloads after a random time in this range
+    "WAITINGROOM_EXEMPT_PATHS": ["/admin/", "/static/", "/media/", "/favicon.ico"],
+    "WAITINGROOM_ADMIT_IF": "",  # dotted path of a function(request) -> bool: let this visitor through
+    "WAITINGROOM_FAIL_OPEN": True,  # Redis down: let everyone in (True) or refuse new visitors (False)
+    # How many proxies of ours append to X-Forwarded-For (nginx: 1); 0 trusts REMOTE_ADDR only.
+    "TRUSTED_PROXY_COUNT": 0,
     # --- Outages (views.py) ---
     "UNAVAILABLE_RETRY_AFTER_SECONDS": 30,
 }

@@ -11,3 +11,6 @@ REQUEST_QUEUE_SECONDS = Histogram(
     "Time between the proxy receiving a request and the app starting on it.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+WAITINGROOM_STORE_ERRORS = Counter(
+    "stampede_waitingroom_store_errors", "Requests the waiting room let through (or refused) because Redis failed."
+)

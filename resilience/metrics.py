@@ -23,6 +23,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from resilience.conf import get_setting
+from resilience.waitingroom.metrics import WaitingRoomCollector
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ def metrics_registry() -> CollectorRegistry:
         registry = CollectorRegistry()
         registry.register(_ProcessRegistry())
     registry.register(CeleryQueueDepthCollector())
+    registry.register(WaitingRoomCollector())
     return registry
 
 

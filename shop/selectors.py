@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 
@@ -182,6 +184,11 @@ def cart_get(session: SessionBase) -> Cart:
     products = Product.objects.filter(pk__in=quantities, is_active=True).select_related("category").in_bulk()
     lines = [CartLine(product=products[pid], quantity=qty) for pid, qty in quantities.items() if pid in products]
     return Cart(lines=lines)
+
+
+def visitor_holds_cart(request: HttpRequest) -> bool:
+    """True if the visitor has something in their cart (the waiting room lets them through)."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES and bool(cart_quantities(request.session))
 
 
 def cart_item_count(session: SessionBase) -> int:

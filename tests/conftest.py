@@ -11,6 +11,8 @@ from django.db import connection
 from config.celery import app as celery_app
 from resilience.cachestore import local_tier
 from resilience.versions import recent_versions
+from resilience.waitingroom.config import OFF, config_cache
+from resilience.waitingroom.store import room_reset
 from shop.payments import FakeGateway
 from tests.factories import CategoryFactory, ProductFactory
 
@@ -35,8 +37,10 @@ def _clear_caches() -> None:
 def _clean_cache_and_gateway() -> Iterator[None]:
     _clear_caches()
     FakeGateway._ledger.clear()
+    config_cache.prime(OFF)  # the room is off unless a test switches it (and clears this)
     yield
     _clear_caches()
+    room_reset()
 
 
 @pytest.fixture

@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "resilience.waitingroom.middleware.WaitingRoomMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -250,3 +251,9 @@ RESILIENCE_SHED_AFTER_SECONDS = env.float("SHED_AFTER_SECONDS", default=2.0)
 RESILIENCE_SHED_PROTECTED_AFTER_SECONDS = env.float("SHED_PROTECTED_AFTER_SECONDS", default=10.0)
 # Visitors with a cart who are checking out are the last to be turned away.
 RESILIENCE_SHED_PROTECTED_PATHS = ["/checkout/", "/cart/", "/orders/"]
+# The waiting room never queues a visitor holding a cart, nor one following their order.
+RESILIENCE_WAITINGROOM_ADMIT_IF = "shop.selectors.visitor_holds_cart"
+RESILIENCE_WAITINGROOM_EXEMPT_PATHS = ["/admin/", "/static/", "/media/", "/favicon.ico", "/orders/"]
+RESILIENCE_WAITINGROOM_KEY_PREFIX = f"{CACHES['default'].get('KEY_PREFIX', 'stampede')}:waitingroom"
+RESILIENCE_WAITINGROOM_FAIL_OPEN = env.bool("WAITINGROOM_FAIL_OPEN", default=True)
+RESILIENCE_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -31,3 +31,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SHOP_FAKE_PAYMENT_DELAY_SECONDS = 0.2
 SERVE_MEDIA = False
 RESILIENCE_METRICS_CELERY_QUEUES = [CELERY_TASK_DEFAULT_QUEUE]
+RESILIENCE_WAITINGROOM_KEY_PREFIX = f"stampede-test-{RUN_ID}:waitingroom"
+# Tests switch the room explicitly (and clear the cached configuration); no periodic re-reads.
+RESILIENCE_WAITINGROOM_CONFIG_REFRESH_SECONDS = 3600

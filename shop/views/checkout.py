@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from resilience.waitingroom.api import waitingroom_release
 from shop import selectors
 from shop.forms import CheckoutForm, checkout_token_new
 from shop.services.cart import cart_clear
@@ -42,7 +43,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
         form.data["token"] = checkout_token_new()
         return render(request, "shop/checkout.html", {"cart": cart, "form": form, "checkout_error": str(error)}, status=409)
     cart_clear(session=request.session)
-    return redirect(order.get_absolute_url())
+    response = redirect(order.get_absolute_url())
+    waitingroom_release(request, response)  # done shopping: their place goes to the next in line
+    return response
 
 
 @require_safe

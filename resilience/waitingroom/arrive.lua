@@ -1,0 +1,22 @@
+-- A new visitor. ARGV: 7 ticket id, 8 phase ("auto", "on", "pre"), 9 tickets allowed per
+-- address, 10 the window of that count. KEYS[9]: this address's counter.
+local ticket, phase = ARGV[7], ARGV[8]
+housekeeping()
+local from_address = redis.call("INCR", KEYS[9])
+if from_address == 1 then redis.call("EXPIRE", KEYS[9], tonumber(ARGV[10])) end
+if from_address > tonumber(ARGV[9]) then return {"flood"} end
+if phase == "pre" then
+  redis.call("SADD", prequeue, ticket)
+  redis.call("ZADD", seen, now, ticket)
+  return {"prequeued", redis.call("SCARD", prequeue)}
+end
+-- Those already waiting go first: a newcomer never overtakes the queue.
+local tokens, count = admit_waiting(true)
+if phase == "auto" and redis.call("ZCARD", queue) == 0 and tokens >= 1 and count < cap then
+  redis.call("ZADD", active, now + session, ticket)
+  redis.call("ZADD", admissions, now, ticket)
+  redis.call("HSET", bucket, "tokens", tostring(tokens - 1), "at", tostring(now))
+  return {"admitted"}
+end
+redis.call("ZADD", queue, redis.call("INCR", sequence), ticket)
+return queued(ticket)

@@ -1,0 +1,94 @@
+"""Queue new visitors when the room is on; let everyone already shopping through.
+
+Place it after SessionMiddleware and AuthenticationMiddleware (it may ask whether the
+visitor holds a cart, through RESILIENCE_WAITINGROOM_ADMIT_IF), and after the probe and
+load-shedding middleware, which answer before it. Paths in WAITINGROOM_EXEMPT_PATHS
+(admin, static files) and paths outside the room's protected paths are never queued.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
+from django.utils.module_loading import import_string
+
+from resilience.conf import get_setting
+from resilience.instruments import WAITINGROOM_STORE_ERRORS
+from resilience.waitingroom import cookies
+from resilience.waitingroom.config import RoomConfig, current_config
+from resilience.waitingroom.pages import closed_response, flood_response, waiting_response
+from resilience.waitingroom.store import RoomStoreError, room_arrive, room_poll, room_renew
+
+logger = logging.getLogger(__name__)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The visitor's address: the one our own proxies saw, not whatever a client claims."""
+    proxies = get_setting("TRUSTED_PROXY_COUNT")
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class WaitingRoomMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.exempt = tuple(get_setting("WAITINGROOM_EXEMPT_PATHS"))
+        admit_if = get_setting("WAITINGROOM_ADMIT_IF")
+        self.admit_if = import_string(admit_if) if admit_if else None
+        self.last_queued = 0.0  # monotonic time this process last queued someone
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        config = current_config()
+        phase = config.phase()
+        if phase == "off" or request.path.startswith(self.exempt) or not config.guards(request.path):
+            return self.get_response(request)
+        try:
+            response = self._guard(request, config, phase)
+        except RoomStoreError:
+            WAITINGROOM_STORE_ERRORS.inc()
+            logger.warning("Waiting room store unavailable; failing %s", "open" if self._fail_open else "closed")
+            return self.get_response(request) if self._fail_open else closed_response()
+        if phase != "auto" or time.monotonic() - self.last_queued < 10:
+            # While people queue, no shared cache (nginx) may hand this page to a visitor
+            # who has not been let in.
+            patch_cache_control(response, private=True)
+        return response
+
+    @property
+    def _fail_open(self) -> bool:
+        return get_setting("WAITINGROOM_FAIL_OPEN")
+
+    def _guard(self, request: HttpRequest, config: RoomConfig, phase: str) -> HttpResponse:
+        admitted = cookies.read_pass(request, config.session_seconds)
+        if admitted is not None:
+            if not admitted.due_for_renewal:
+                return self.get_response(request)
+            if room_renew(config=config, visitor=admitted.visitor):
+                response = self.get_response(request)
+                cookies.give_pass(response, admitted.visitor, config.session_seconds)
+                return response
+        if self.admit_if is not None and self.admit_if(request):
+            return self.get_response(request)  # e.g. a visitor with a cart is never turned away
+        ticket = cookies.read_ticket(request)
+        visit = room_poll(config=config, phase=phase, ticket=ticket.id) if ticket else None
+        if visit is None or visit.outcome == "unknown":
+            # No ticket, a forged or expired one, or one already used: the back of the queue.
+            new_id = uuid.uuid4().hex
+            visit = room_arrive(config=config, phase=phase, ticket=new_id, client_address=client_address(request))
+            ticket = cookies.Ticket(new_id, visit.position)
+        if visit.outcome == "flood":
+            return flood_response()
+        if visit.outcome == "admitted":
+            response = self.get_response(request)
+            cookies.give_pass(response, ticket.id, config.session_seconds)
+            return response
+        self.last_queued = time.monotonic()
+        response = waiting_response(request, config, visit, ticket.first_position)
+        cookies.give_ticket(response, ticket)
+        return response

@@ -1,0 +1,77 @@
+"""What a queued visitor gets: a page for browsers, JSON for apps."""
+from __future__ import annotations
+
+import random
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+
+from resilience.conf import get_setting
+from resilience.waitingroom.config import RoomConfig
+from resilience.waitingroom.store import Visit
+
+MIN_RATE_SAMPLE = 5  # admissions, over at least
+MIN_RATE_SECONDS = 10.0  # seconds, before the measured pace is trusted
+
+
+def estimated_wait(visit: Visit, config: RoomConfig) -> tuple[float, bool]:
+    """Return (seconds, known): from the measured admission rate, or the configured one until it can be measured."""
+    if visit.admissions_in_window >= MIN_RATE_SAMPLE and visit.window_seconds >= MIN_RATE_SECONDS:
+        per_second = visit.admissions_in_window / visit.window_seconds
+        return visit.position / per_second, True
+    return visit.position / (config.new_users_per_minute / 60), False
+
+
+def describe_wait(seconds: float) -> str:
+    if seconds < 60:
+        return "less than a minute"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    return f"about {round(minutes / 60, 1):g} hours"
+
+
+def waiting_response(request: HttpRequest, config: RoomConfig, visit: Visit, first_position: int) -> HttpResponse:
+    """The queue page (HTTP 200, so browsers show it), or its JSON twin for Accept: application/json."""
+    low, high = get_setting("WAITINGROOM_REFRESH_SECONDS")
+    refresh = random.randint(low, high)  # jitter: a queue of thousands does not poll in lockstep
+    seconds, known = estimated_wait(visit, config) if visit.outcome == "queued" else (0.0, False)
+    if "application/json" in request.headers.get("Accept", ""):
+        response = JsonResponse({
+            "status": visit.outcome,
+            "position": visit.position,
+            "queue_length": visit.queue_length,
+            "estimated_wait_seconds": round(seconds),
+            "wait_known": known,
+            "refresh_after_seconds": refresh,
+            "message": config.message,
+        })
+    else:
+        progress = 100 * (first_position - visit.position) / max(first_position, 1)
+        context = {
+            "position": visit.position, "queue_length": visit.queue_length, "message": config.message,
+            "wait_text": describe_wait(seconds), "wait_known": known, "refresh": refresh,
+            "progress": max(0, min(100, round(progress))), "prequeued": visit.outcome == "prequeued",
+        }
+        response = HttpResponse(loader.render_to_string("resilience/waitingroom.html", context))
+    response["Retry-After"] = str(refresh)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def flood_response() -> HttpResponse:
+    response = HttpResponse(
+        "Too many visitors from your network joined the queue. Please wait a few minutes before trying again.",
+        status=429, content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = "300"
+    return response
+
+
+def closed_response() -> HttpResponse:
+    response = HttpResponse(
+        "The shop is very busy and cannot admit new visitors just now. Please try again in a minute.",
+        status=503, content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = "60"
+    return response

@@ -1,0 +1,69 @@
+-- The waiting room's state changes. Redis runs each call atomically, so every replica
+-- sees one room. Loaded by store.py, which puts the shared part first and one entry
+-- point after it.
+--
+-- KEYS: 1 queue (zset ticket -> arrival number), 2 seen (zset ticket -> last poll),
+--       3 active (zset visitor -> expiry), 4 bucket (hash: admission tokens),
+--       5 admissions (zset ticket -> time admitted), 6 prequeue (set), 7 sequence,
+--       8 prefix of "admitted:<ticket>" flags, 9 per-address counter (arrive only)
+-- ARGV: 1 now, 2 total active users, 3 admissions per minute, 4 abandon after,
+--       5 claim window, 6 session seconds, then the entry point's own arguments.
+local now = tonumber(ARGV[1])
+local cap = tonumber(ARGV[2])
+local rate = tonumber(ARGV[3]) / 60.0
+local abandon_after = tonumber(ARGV[4])
+local claim_window = tonumber(ARGV[5])
+local session = tonumber(ARGV[6])
+local queue, seen, active, bucket = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local admissions, prequeue, sequence, admitted = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+
+local function housekeeping()
+  -- Tickets whose holders stopped polling are dropped, so they cannot stall the queue.
+  local gone = redis.call("ZRANGEBYSCORE", seen, "-inf", now - abandon_after, "LIMIT", 0, 1000)
+  for _, ticket in ipairs(gone) do
+    redis.call("ZREM", queue, ticket)
+    redis.call("ZREM", seen, ticket)
+    redis.call("SREM", prequeue, ticket)
+  end
+  redis.call("ZREMRANGEBYSCORE", active, "-inf", now)
+  redis.call("ZREMRANGEBYSCORE", admissions, "-inf", now - 300)
+end
+
+local function refill()
+  -- A token bucket holding at most one second's worth: admissions stay smooth.
+  local state = redis.call("HMGET", bucket, "tokens", "at")
+  local burst = math.max(1, rate)
+  local tokens, at = tonumber(state[1]), tonumber(state[2])
+  if not tokens then return burst end
+  return math.min(burst, tokens + math.max(0, now - at) * rate)
+end
+
+local function admit_waiting(admitting)
+  local tokens = refill()
+  local count = redis.call("ZCARD", active)
+  while admitting and tokens >= 1 and count < cap do
+    local head = redis.call("ZRANGE", queue, 0, 0)[1]
+    if not head then break end
+    redis.call("ZREM", queue, head)
+    redis.call("ZREM", seen, head)
+    -- The slot is held for the visitor until they come back for it (claim window).
+    redis.call("SET", admitted .. head, "1", "EX", claim_window)
+    redis.call("ZADD", active, now + claim_window, head)
+    redis.call("ZADD", admissions, now, head)
+    tokens = tokens - 1
+    count = count + 1
+  end
+  redis.call("HSET", bucket, "tokens", tostring(tokens), "at", tostring(now))
+  return tokens, count
+end
+
+local function rate_sample()
+  local oldest = redis.call("ZRANGE", admissions, 0, 0, "WITHSCORES")[2] or now
+  return redis.call("ZCARD", admissions), tostring(now - tonumber(oldest))
+end
+
+local function queued(ticket)
+  redis.call("ZADD", seen, now, ticket)
+  local count, span = rate_sample()
+  return {"queued", redis.call("ZRANK", queue, ticket) + 1, redis.call("ZCARD", queue), count, span}
+end

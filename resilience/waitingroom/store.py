@@ -1,0 +1,131 @@
+"""The room's shared state, changed only through Lua scripts (one atomic step each).
+
+With django-redis configured, the state lives in that Redis, shared by every replica.
+In the embedded default (no Redis) it lives in an in-process fakeredis, which runs the
+very same scripts, so `make run` demonstrates the room within its one process.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+
+from resilience.conf import get_setting
+from resilience.waitingroom.config import RoomConfig
+
+SCRIPTS = Path(__file__).parent
+KEY_NAMES = ("queue", "seen", "active", "bucket", "admissions", "prequeue", "sequence", "admitted:")
+
+
+class RoomStoreError(Exception):
+    """The room's state could not be read or changed (Redis is down)."""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What the room decided for one request."""
+
+    outcome: str  # "admitted", "queued", "prequeued", "unknown" (ticket gone), "flood"
+    position: int = 0
+    queue_length: int = 0
+    admissions_in_window: int = 0
+    window_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class RoomStatus:
+    queue_length: int
+    active_users: int
+    admissions_in_window: int
+    window_seconds: float
+
+
+@cache
+def _client():
+    if settings.CACHES["default"]["BACKEND"].startswith("django_redis"):
+        from django_redis import get_redis_connection
+
+        return get_redis_connection("default")
+    import fakeredis
+
+    return fakeredis.FakeRedis()
+
+
+@cache
+def _script(name: str):
+    source = (SCRIPTS / "room.lua").read_text() + "\n" + (SCRIPTS / f"{name}.lua").read_text()
+    return _client().register_script(source)
+
+
+def _keys() -> list[str]:
+    prefix = get_setting("WAITINGROOM_KEY_PREFIX")
+    return [f"{prefix}:{name}" for name in KEY_NAMES]
+
+
+def _run(name: str, config: RoomConfig, *args, extra_keys: tuple[str, ...] = ()):
+    common = (
+        time.time(),
+        config.total_active_users,
+        config.new_users_per_minute,
+        get_setting("WAITINGROOM_ABANDON_AFTER_SECONDS"),
+        get_setting("WAITINGROOM_CLAIM_SECONDS"),
+        config.session_seconds,
+    )
+    try:
+        return _script(name)(keys=[*_keys(), *extra_keys], args=[*common, *args])
+    except Exception as error:  # noqa: BLE001 - redis-py's errors, the breaker's, anything: the store is down
+        raise RoomStoreError(name) from error
+
+
+def _visit(reply: list) -> Visit:
+    outcome = reply[0].decode() if isinstance(reply[0], bytes) else reply[0]
+    if outcome == "queued":
+        return Visit(outcome, int(reply[1]), int(reply[2]), int(reply[3]), float(reply[4]))
+    if outcome == "prequeued":
+        return Visit(outcome, queue_length=int(reply[1]))
+    return Visit(outcome)
+
+
+def room_arrive(*, config: RoomConfig, phase: str, ticket: str, client_address: str) -> Visit:
+    """A new visitor: admit them at once (auto mode, room to spare), queue them, or refuse a flood."""
+    address_key = f"{get_setting('WAITINGROOM_KEY_PREFIX')}:address:{client_address}"
+    reply = _run(
+        "arrive", config, ticket, phase,
+        get_setting("WAITINGROOM_TICKETS_PER_ADDRESS"), get_setting("WAITINGROOM_ADDRESS_WINDOW_SECONDS"),
+        extra_keys=(address_key,),
+    )
+    return _visit(reply)
+
+
+def room_poll(*, config: RoomConfig, phase: str, ticket: str) -> Visit:
+    """A visitor with a ticket is back: admit them if it is their turn, else say where they are."""
+    return _visit(_run("poll", config, ticket, phase))
+
+
+def room_renew(*, config: RoomConfig, visitor: str) -> bool:
+    """Extend an admitted visitor's slot; False if it had already expired or been freed."""
+    return bool(_run("renew", config, visitor))
+
+
+def room_release(*, visitor: str) -> None:
+    """Free an admitted visitor's slot at once (they completed an order)."""
+    try:
+        _client().zrem(_keys()[2], visitor)
+    except Exception as error:  # noqa: BLE001
+        raise RoomStoreError("release") from error
+
+
+def room_status(*, config: RoomConfig, phase: str) -> RoomStatus:
+    queue_length, active, admissions, span = _run("status", config, phase)
+    return RoomStatus(int(queue_length), int(active), int(admissions), float(span))
+
+
+def room_reset() -> None:
+    """Forget every ticket and admission (for tests and `manage.py waitingroom reset`)."""
+    client = _client()
+    prefix = get_setting("WAITINGROOM_KEY_PREFIX")
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)
