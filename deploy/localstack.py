@@ -59,6 +59,7 @@ def stack_settings() -> dict[str, str]:
         "SECURE_HSTS_SECONDS": "0",
         "SECURE_COOKIES": "false",
         "SERVE_MEDIA": "true",
+        "TRUSTED_PROXY_COUNT": "1",  # nginx appends the client's address to X-Forwarded-For
         "STATIC_ROOT": str(ROOT / "staticfiles"),
     }
 

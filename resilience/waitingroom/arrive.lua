@@ -1,10 +1,10 @@
--- A new visitor. ARGV: 7 ticket id, 8 phase ("auto", "on", "pre"), 9 tickets allowed per
--- address, 10 the window of that count. KEYS[9]: this address's counter.
-local ticket, phase = ARGV[7], ARGV[8]
+-- A new visitor. ARGV: 6 ticket id, 7 phase ("auto", "on", "pre"), 8 tickets allowed per
+-- address, 9 the window of that count. KEYS[9]: this address's counter.
+local ticket, phase = ARGV[6], ARGV[7]
 housekeeping()
 local from_address = redis.call("INCR", KEYS[9])
-if from_address == 1 then redis.call("EXPIRE", KEYS[9], tonumber(ARGV[10])) end
-if from_address > tonumber(ARGV[9]) then return {"flood"} end
+if from_address == 1 then redis.call("EXPIRE", KEYS[9], tonumber(ARGV[9])) end
+if from_address > tonumber(ARGV[8]) then return {"flood"} end
 if phase == "pre" then
   redis.call("SADD", prequeue, ticket)
   redis.call("ZADD", seen, now, ticket)

@@ -1,5 +1,5 @@
--- A visitor with a ticket comes back. ARGV: 7 ticket, 8 phase.
-local ticket, phase = ARGV[7], ARGV[8]
+-- A visitor with a ticket comes back. ARGV: 6 ticket, 7 phase.
+local ticket, phase = ARGV[6], ARGV[7]
 housekeeping()
 if phase ~= "pre" and redis.call("SCARD", prequeue) > 0 then
   -- The event has started: the pre-queue joins the queue in random order.

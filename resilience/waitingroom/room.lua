@@ -6,14 +6,17 @@
 --       3 active (zset visitor -> expiry), 4 bucket (hash: admission tokens),
 --       5 admissions (zset ticket -> time admitted), 6 prequeue (set), 7 sequence,
 --       8 prefix of "admitted:<ticket>" flags, 9 per-address counter (arrive only)
--- ARGV: 1 now, 2 total active users, 3 admissions per minute, 4 abandon after,
---       5 claim window, 6 session seconds, then the entry point's own arguments.
-local now = tonumber(ARGV[1])
-local cap = tonumber(ARGV[2])
-local rate = tonumber(ARGV[3]) / 60.0
-local abandon_after = tonumber(ARGV[4])
-local claim_window = tonumber(ARGV[5])
-local session = tonumber(ARGV[6])
+-- ARGV: 1 total active users, 2 admissions per minute, 3 abandon after, 4 claim window,
+--       5 session seconds, then the entry point's own arguments.
+-- The clock is Redis's own: replicas on different hosts may disagree on the time, and a
+-- token bucket fed by several clocks would hand out more than its rate.
+local clock = redis.call("TIME")
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local cap = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2]) / 60.0
+local abandon_after = tonumber(ARGV[3])
+local claim_window = tonumber(ARGV[4])
+local session = tonumber(ARGV[5])
 local queue, seen, active, bucket = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local admissions, prequeue, sequence, admitted = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 

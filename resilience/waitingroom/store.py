@@ -6,7 +6,6 @@ very same scripts, so `make run` demonstrates the room within its one process.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -67,7 +66,6 @@ def _keys() -> list[str]:
 
 def _run(name: str, config: RoomConfig, *args, extra_keys: tuple[str, ...] = ()):
     common = (
-        time.time(),
         config.total_active_users,
         config.new_users_per_minute,
         get_setting("WAITINGROOM_ABANDON_AFTER_SECONDS"),

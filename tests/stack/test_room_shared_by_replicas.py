@@ -1,0 +1,157 @@
+"""One waiting room for the whole fleet: three gunicorn replicas, one Redis, real HTTP.
+
+Every visitor talks to one replica of its own (straight to its port), so the order,
+the pace and the cap below can only hold if the replicas share the room.
+(This module sorts before test_stack.py, whose last test kills a replica.)
+"""
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage(stack, *args: str) -> str:
+    """Run a management command against the stack's database, as `make manage` does."""
+    env = {**stack.env, "DJANGO_SETTINGS_MODULE": "config.settings.production", "ENV_FILE": str(stack.run_dir / "stack.env")}
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+class Visitor:
+    """A browser-like client with its own cookies and address, always talking to the same replica."""
+
+    count = 0
+
+    def __init__(self, base_url: str) -> None:
+        Visitor.count += 1
+        self.base_url = base_url
+        # What nginx would add for this visitor (the stack trusts one proxy).
+        self.address = f"10.{Visitor.count // 65536 % 256}.{Visitor.count // 256 % 256}.{Visitor.count % 256}"
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def visit(self, path: str = "/") -> dict:
+        headers = {"Accept": "application/json", "X-Forwarded-For": self.address}
+        request = urllib.request.Request(self.base_url + path, headers=headers)
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                body = response.read()
+                kind = response.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as error:
+            return {"status": f"http {error.code}"}
+        return json.loads(body) if "application/json" in kind else {"status": "admitted"}
+
+
+def wait_until_every_replica_queues(stack, timeout: float = 15) -> None:
+    """Configuration changes reach every process within seconds: wait until each replica shows it."""
+    deadline = time.monotonic() + timeout
+    pending = list(stack.replica_urls)
+    while pending and time.monotonic() < deadline:
+        if Visitor(pending[0]).visit()["status"] == "queued":
+            pending.pop(0)
+        else:
+            time.sleep(0.2)
+    assert not pending, f"replicas not queueing: {pending}"
+
+
+def room_redis(stack) -> tuple[redis.Redis, str]:
+    prefix = f"{stack.env['CACHE_KEY_PREFIX']}:waitingroom"
+    return redis.Redis.from_url(stack.env["REDIS_URL"]), prefix
+
+
+def test_replicas_share_one_fifo_queue_and_one_active_cap_switched_by_the_command(stack):
+    manage(stack, "waitingroom", "reset")
+    manage(stack, "waitingroom", "on", "--total-active-users", "3", "--new-users-per-minute", "6000")
+    wait_until_every_replica_queues(stack)
+    manage(stack, "waitingroom", "reset")  # forget the probes above
+    line = [Visitor(stack.replica_urls[n % 3]) for n in range(12)]
+
+    for visitor in line:  # arrivals, in this order, spread over the three replicas
+        visitor.visit()
+    settled = [visitor.visit() for visitor in line]
+    settled = [visitor.visit() for visitor in line]
+
+    assert [answer["status"] for answer in settled] == ["admitted"] * 3 + ["queued"] * 9
+    assert [answer["position"] for answer in settled[3:]] == list(range(1, 10))
+
+    manage(stack, "waitingroom", "on", "--total-active-users", "6")  # every replica follows
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and line[3].visit()["status"] != "admitted":
+        time.sleep(0.3)
+    answers = [visitor.visit() for visitor in line[3:]]
+    assert [answer["status"] for answer in answers] == ["admitted"] * 3 + ["queued"] * 6
+    assert [answer["position"] for answer in answers[3:]] == list(range(1, 7))
+
+
+def test_admissions_per_minute_stay_within_ten_percent_of_the_setting(stack):
+    per_minute = 300
+    manage(stack, "waitingroom", "reset")
+    manage(stack, "waitingroom", "on", "--total-active-users", "100000", "--new-users-per-minute", str(per_minute))
+    wait_until_every_replica_queues(stack)
+    manage(stack, "waitingroom", "reset")
+    line = [Visitor(stack.replica_urls[n % 3]) for n in range(90)]
+    for visitor in line:
+        visitor.visit()
+
+    started = time.time()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        while time.time() - started < 12:
+            list(pool.map(lambda visitor: visitor.visit(), line))
+
+    client, prefix = room_redis(stack)
+    window = (started + 2, started + 12)  # after the first second's allowance
+    admitted = client.zcount(f"{prefix}:admissions", *window)
+    measured = admitted / (window[1] - window[0]) * 60
+    assert abs(measured - per_minute) <= per_minute * 0.10, measured
+
+
+def test_the_admin_switches_every_replica(stack):
+    manage(stack, "waitingroom", "on", "--total-active-users", "1", "--new-users-per-minute", "60")
+    wait_until_every_replica_queues(stack)
+    password = "a-long-test-password-42"
+    env_user = {"DJANGO_SUPERUSER_PASSWORD": password}
+    stack.env.update(env_user)
+    subprocess.run(  # idempotent: the user may exist from an earlier run of this test
+        [sys.executable, "manage.py", "createsuperuser", "--noinput", "--username", "boss", "--email", "boss@example.com"],
+        cwd=ROOT, env={**stack.env, "DJANGO_SETTINGS_MODULE": "config.settings.production",
+                       "ENV_FILE": str(stack.run_dir / "stack.env")}, capture_output=True, timeout=60,
+    )
+    admin = Visitor(stack.url)
+    login_page = admin.opener.open(f"{stack.url}/admin/login/", timeout=10).read().decode()
+    post(admin, "/admin/login/", login_page, {"username": "boss", "password": password, "next": "/admin/"})
+    change = "/admin/resilience/waitingroomconfig/1/change/"
+    form_page = admin.opener.open(stack.url + change, timeout=10).read().decode()
+    post(admin, change, form_page, {
+        "mode": "off", "total_active_users": "1", "new_users_per_minute": "60", "session_duration": "15",
+        "protected_paths": "/", "message": "", "event_start_0": "", "event_start_1": "", "event_end_0": "", "event_end_1": "",
+    })
+
+    deadline = time.monotonic() + 15
+    open_replicas: set[str] = set()
+    while time.monotonic() < deadline and len(open_replicas) < len(stack.replica_urls):
+        open_replicas |= {url for url in stack.replica_urls if Visitor(url).visit()["status"] == "admitted"}
+        time.sleep(0.3)
+    assert open_replicas == set(stack.replica_urls)
+
+
+def post(visitor: Visitor, path: str, page: str, fields: dict[str, str]) -> None:
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token}).encode()
+    request = urllib.request.Request(visitor.base_url + path, data=data, headers={"Referer": visitor.base_url + path})
+    with visitor.opener.open(request, timeout=10) as response:
+        assert response.status == 200
