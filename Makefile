@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate seed clean superuser stack stack-down manage bench
+.PHONY: run test install install-dev migrate seed clean superuser stack stack-down manage bench bench-waitingroom
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +62,8 @@ bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	@command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
 	$(PY) loadtest/bench.py
+
+## bench-waitingroom: estimated vs actual wait for 300 simulated visitors, and the room's overhead per request
+bench-waitingroom: install-dev
+	$(PY) loadtest/waitingroom_overhead.py
+	$(PY) loadtest/waitingroom_sim.py --visitors 300 --arrivals-per-second 20 --admit-per-minute 300 --poll-every 2

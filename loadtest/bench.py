@@ -70,9 +70,9 @@ class BenchStack:
 
     def __init__(self, web: int, database: str) -> None:
         self.web = web
+        self.run_dir = ROOT / "var" / "bench" / f"stack-{web}"
         self.port = free_port()
         self.web_ports = [free_port() for _ in range(web)]
-        self.run_dir = ROOT / "var" / "bench" / f"stack-{web}"
         self.env = {
             **os.environ,
             "STACK_RUN_DIR": str(self.run_dir),
@@ -136,8 +136,7 @@ def main() -> int:
                 edge.append(wrk("catalog via nginx microcache, 3 replicas", f"{stack.url}/", seconds))
                 edge.append(wrk("catalog via nginx, no microcache, 3 replicas", f"{stack.url}/", seconds, uncached))
     finally:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        drop_database(database)
         forget_bench_cache_keys()
     tables = [("app: wrk straight at one gunicorn replica", app), ("nginx", edge)]
     report = "\n".join(render(title, results) for title, results in tables if results)
@@ -145,6 +144,11 @@ def main() -> int:
     (RESULTS / "latest.md").write_text(report)
     print(report)
     return 0
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def forget_bench_cache_keys() -> None:

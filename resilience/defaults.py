@@ -58,7 +58,8 @@ DEFAULTS: dict[str, object] = {
     "WAITINGROOM_REFRESH_SECONDS": (10, 15),  # the queue page reloads after a random time in this range
     "WAITINGROOM_EXEMPT_PATHS": ["/admin/", "/static/", "/media/", "/favicon.ico"],
     "WAITINGROOM_ADMIT_IF": "",  # dotted path of a function(request) -> bool: let this visitor through
-    "WAITINGROOM_FAIL_OPEN": True,  # Redis down: let everyone in (True) or refuse new visitors (False)
+    "WAITINGROOM_FAIL_OPEN": True,
+    "WAITINGROOM_SITE_NAME": "",  # shown on the queue page, so visitors know where they wait  # Redis down: let everyone in (True) or refuse new visitors (False)
     # How many proxies of ours append to X-Forwarded-For (nginx: 1); 0 trusts REMOTE_ADDR only.
     "TRUSTED_PROXY_COUNT": 0,
     # --- Outages (views.py) ---

@@ -255,5 +255,6 @@ RESILIENCE_SHED_PROTECTED_PATHS = ["/checkout/", "/cart/", "/orders/"]
 RESILIENCE_WAITINGROOM_ADMIT_IF = "shop.selectors.visitor_holds_cart"
 RESILIENCE_WAITINGROOM_EXEMPT_PATHS = ["/admin/", "/static/", "/media/", "/favicon.ico", "/orders/"]
 RESILIENCE_WAITINGROOM_KEY_PREFIX = f"{CACHES['default'].get('KEY_PREFIX', 'stampede')}:waitingroom"
+RESILIENCE_WAITINGROOM_SITE_NAME = SHOP_NAME
 RESILIENCE_WAITINGROOM_FAIL_OPEN = env.bool("WAITINGROOM_FAIL_OPEN", default=True)
 RESILIENCE_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

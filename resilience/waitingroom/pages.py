@@ -47,11 +47,13 @@ def waiting_response(request: HttpRequest, config: RoomConfig, visit: Visit, fir
             "message": config.message,
         })
     else:
-        progress = 100 * (first_position - visit.position) / max(first_position, 1)
+        # Counts the visitor's own step too: the front of the line is well on the way, not at 0%.
+        progress = 100 * (first_position - visit.position + 1) / (max(first_position, visit.position) + 1)
         context = {
+            "site_name": get_setting("WAITINGROOM_SITE_NAME"),
             "position": visit.position, "queue_length": visit.queue_length, "message": config.message,
             "wait_text": describe_wait(seconds), "wait_known": known, "refresh": refresh,
-            "progress": max(0, min(100, round(progress))), "prequeued": visit.outcome == "prequeued",
+            "progress": max(1, min(99, round(progress))), "prequeued": visit.outcome == "prequeued",
         }
         response = HttpResponse(loader.render_to_string("resilience/waitingroom.html", context))
     response["Retry-After"] = str(refresh)

@@ -1,0 +1,140 @@
+"""How good is the waiting room's estimated wait? Simulated visitors against a real stack.
+
+Visitors arrive faster than the room admits them, each polls its place (JSON) every
+second, and we compare the wait the room estimated when they joined with the wait they
+actually had. Runs its own `make stack` (3 replicas) and stops it.
+
+    python loadtest/waitingroom_sim.py --visitors 300 --arrivals-per-second 15 --admit-per-minute 600
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from loadtest.bench import BenchStack, drop_database, forget_bench_cache_keys  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Outcome:
+    estimated: float
+    known: bool
+    actual: float
+
+
+def visit(url: str, address: str, cookies: dict[str, str]) -> dict:
+    headers = {"Accept": "application/json", "X-Forwarded-For": address}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            cookies[name] = rest.split(";", 1)[0]
+        body = response.read()
+        if "application/json" not in response.headers.get("Content-Type", ""):
+            return {"status": "admitted"}
+        return json.loads(body)
+
+
+def one_visitor(number: int, url: str, poll_every: float, outcomes: list, lock: threading.Lock) -> None:
+    address, cookies = f"10.77.{number // 256}.{number % 256}", {}
+    joined = time.monotonic()
+    first = visit(url, address, cookies)
+    if first["status"] != "queued":
+        return  # let in at once: nothing to estimate
+    while time.monotonic() - joined < 600:
+        time.sleep(poll_every)
+        if visit(url, address, cookies)["status"] == "admitted":
+            # The visitor notices on their next poll: count the wait until the poll before,
+            # plus half an interval, the expected moment of admission.
+            actual = time.monotonic() - joined - poll_every / 2
+            with lock:
+                outcomes.append(Outcome(first["estimated_wait_seconds"], first["wait_known"], actual))
+            return
+
+
+def manage(stack: BenchStack, *args: str) -> None:
+    env = {**stack.env, "DJANGO_SETTINGS_MODULE": "config.settings.production", "ENV_FILE": str(stack.run_dir / "stack.env")}
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def summarise(title: str, outcomes: list[Outcome]) -> str:
+    if not outcomes:
+        return f"| {title} | 0 | | | | |"
+    errors = [abs(o.estimated - o.actual) / o.actual * 100 for o in outcomes]
+    seconds = [abs(o.estimated - o.actual) for o in outcomes]
+    p90 = sorted(errors)[int(len(errors) * 0.9) - 1] if len(errors) >= 10 else max(errors)
+    return (
+        f"| {title} | {len(outcomes)} | {statistics.mean(o.actual for o in outcomes):.1f} s "
+        f"| {statistics.median(errors):.1f}% | {statistics.mean(errors):.1f}% | {p90:.1f}% | {statistics.mean(seconds):.1f} s |"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--visitors", type=int, default=300)
+    parser.add_argument("--arrivals-per-second", type=float, default=15)
+    parser.add_argument("--admit-per-minute", type=int, default=600)
+    parser.add_argument("--poll-every", type=float, default=1.0)
+    args = parser.parse_args()
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+    try:
+        run(args, outcomes, lock)
+    finally:
+        drop_database("stampede_room_sim")
+        forget_bench_cache_keys()
+    return report(args, outcomes)
+
+
+def run(args: argparse.Namespace, outcomes: list[Outcome], lock: threading.Lock) -> None:
+    with BenchStack(web=3, database="stampede_room_sim") as stack:
+        manage(stack, "waitingroom", "reset")
+        manage(stack, "waitingroom", "on", "--total-active-users", "100000",
+               "--new-users-per-minute", str(args.admit_per_minute))
+        time.sleep(3)  # every replica reads the new configuration
+        manage(stack, "waitingroom", "reset")
+        threads = []
+        for number in range(args.visitors):
+            url = f"http://127.0.0.1:{stack.web_ports[number % len(stack.web_ports)]}/"
+            thread = threading.Thread(target=one_visitor, args=(number, url, args.poll_every, outcomes, lock))
+            thread.start()
+            threads.append(thread)
+            time.sleep(1 / args.arrivals_per_second)
+        for thread in threads:
+            thread.join(timeout=700)
+        manage(stack, "waitingroom", "off")
+
+
+def report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
+    long_waits = [o for o in outcomes if o.actual >= 5]
+    text = "\n".join([
+        f"Waiting room: {args.visitors} visitors arriving at {args.arrivals_per_second}/s, admitted at "
+        f"{args.admit_per_minute}/min, polling every {args.poll_every} s (3 replicas, one run)",
+        "",
+        "| visitors | queued | mean wait | median error | mean error | p90 error | mean error (s) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        summarise("all queued", outcomes),
+        summarise("waits of 5 s or more", long_waits),
+        summarise("estimate from the measured pace", [o for o in long_waits if o.known]),
+        summarise("estimate from the configured pace", [o for o in long_waits if not o.known]),
+    ]) + "\n"
+    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    (ROOT / "var" / "bench" / "waitingroom.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
