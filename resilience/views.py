@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.template import loader
 
 from resilience.conf import get_setting
+from resilience.responses import retry_later
 
 OUTAGE_ERRORS = (OperationalError, InterfaceError)
 
@@ -22,8 +23,5 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
     if isinstance(error, OUTAGE_ERRORS):
         retry_after = str(get_setting("UNAVAILABLE_RETRY_AFTER_SECONDS"))
         body = loader.render_to_string("resilience/unavailable.html", {"retry_after": retry_after})
-        response = HttpResponse(body, status=503)
-        response["Retry-After"] = retry_after
-        response["Cache-Control"] = "no-store"
-        return response
+        return retry_later(body, status=503, retry_after=retry_after)
     return HttpResponseServerError(loader.get_template(template_name).render())

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
 from resilience.conf import get_setting
+from resilience.responses import retry_later
 from resilience.instruments import REQUEST_QUEUE_SECONDS, REQUESTS_SHED
 
 MAX_PLAUSIBLE_WAIT = 3600.0  # a stamp further off is a wrong clock or a forged header: ignore it
@@ -55,10 +56,7 @@ class LoadSheddingMiddleware:
             return self.get_response(request)
         REQUESTS_SHED.labels(priority="protected" if protected else "normal").inc()
         body = loader.render_to_string("resilience/busy.html", {"retry_after": self.retry_after})
-        response = HttpResponse(body, status=503)
-        response["Retry-After"] = self.retry_after
-        response["Cache-Control"] = "no-store"
-        return response
+        return retry_later(body, status=503, retry_after=self.retry_after)
 
     def _is_protected(self, request: HttpRequest) -> bool:
         return bool(self.protected_paths) and request.path.startswith(self.protected_paths) and (

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 
 from resilience.conf import get_setting
+from resilience.responses import retry_later
 from resilience.waitingroom.config import RoomConfig
 from resilience.waitingroom.store import Visit
 
@@ -62,18 +63,10 @@ def waiting_response(request: HttpRequest, config: RoomConfig, visit: Visit, fir
 
 
 def flood_response() -> HttpResponse:
-    response = HttpResponse(
-        "Too many visitors from your network joined the queue. Please wait a few minutes before trying again.",
-        status=429, content_type="text/plain; charset=utf-8",
-    )
-    response["Retry-After"] = "300"
-    return response
+    message = "Too many visitors from your network joined the queue. Please wait a few minutes before trying again."
+    return retry_later(message, status=429, retry_after=300, content_type="text/plain; charset=utf-8")
 
 
 def closed_response() -> HttpResponse:
-    response = HttpResponse(
-        "The shop is very busy and cannot admit new visitors just now. Please try again in a minute.",
-        status=503, content_type="text/plain; charset=utf-8",
-    )
-    response["Retry-After"] = "60"
-    return response
+    message = "The shop is very busy and cannot admit new visitors just now. Please try again in a minute."
+    return retry_later(message, status=503, retry_after=60, content_type="text/plain; charset=utf-8")
