@@ -18,9 +18,19 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import redis
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def room_left_off(stack):
+    """Leave the shared stack as found: the room off and empty, in every worker of every replica."""
+    yield
+    manage(stack, "waitingroom", "off")
+    manage(stack, "waitingroom", "reset")
+    time.sleep(2.5)  # each gunicorn worker re-reads the configuration every two seconds
 
 
 def manage(stack, *args: str) -> str:
