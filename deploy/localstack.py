@@ -107,6 +107,7 @@ def web_ports(web_count: int) -> list[int]:
 
 def write_nginx_config(web_count: int) -> Path:
     nginx_dir = RUN_DIR / "nginx"
+    shutil.rmtree(nginx_dir / "cache", ignore_errors=True)  # a new stack starts with an empty microcache
     for sub in ("cache", "client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (nginx_dir / sub).mkdir(parents=True, exist_ok=True)
     servers = " ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in web_ports(web_count))
