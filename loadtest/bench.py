@@ -65,6 +65,12 @@ def wrk(name: str, url: str, seconds: int, headers: dict[str, str] | None = None
     return Result(name, rps, float(p99.group(1)) * scale, int(non_2xx.group(1)) if non_2xx else 0)
 
 
+def median_of(results: tuple[Result, ...]) -> Result:
+    """The median round of one scenario (by requests/s; p99 and errors from that same round)."""
+    ordered = sorted(results, key=lambda result: result.requests_per_second)
+    return ordered[len(ordered) // 2]
+
+
 class BenchStack:
     """A `make stack` of the benchmark's own, on free ports, stopped by PID at the end."""
 
@@ -110,6 +116,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--only", choices=["app", "nginx"], help="run one table only")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the app scenarios")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
@@ -123,10 +130,16 @@ def main() -> int:
         with BenchStack(web=1, database=database) as stack:
             seconds, replica = args.seconds, stack.replica_url
             if args.only != "nginx":
-                app.append(wrk("constant view (reference)", f"{replica}/bench/constant", seconds))
-                app.append(wrk("minimal 24-product page, uncached (reference)", f"{replica}/bench/minimal", seconds))
-                app.append(wrk("catalog page, warm", f"{replica}/", seconds))
-                app.append(wrk("catalog page, cold (page cache miss)", f"{replica}/", seconds, script=NEW_URL_EVERY_REQUEST))
+                scenarios = [
+                    ("constant view (reference)", f"{replica}/bench/constant", None),
+                    ("minimal 24-product page, uncached (reference)", f"{replica}/bench/minimal", None),
+                    ("catalog page, warm", f"{replica}/", None),
+                    ("catalog page, cold (page cache miss)", f"{replica}/", NEW_URL_EVERY_REQUEST),
+                ]
+                # Interleaved rounds, medians kept: this machine's noise hits every scenario alike.
+                rounds = [[wrk(name, url, seconds, script=script) for name, url, script in scenarios]
+                          for _ in range(args.rounds)]
+                app.extend(median_of(column) for column in zip(*rounds))
             if args.only != "app":
                 edge.append(wrk("nginx static file (ceiling)", publish_static_copy(stack), seconds))
                 edge.append(wrk("catalog via nginx microcache, 1 replica", f"{stack.url}/", seconds))
@@ -138,7 +151,8 @@ def main() -> int:
     finally:
         drop_database(database)
         forget_bench_cache_keys()
-    tables = [("app: wrk straight at one gunicorn replica", app), ("nginx", edge)]
+    tables = [(f"app: wrk straight at one gunicorn replica, median of {args.rounds} interleaved rounds", app),
+              ("nginx", edge)]
     report = "\n".join(render(title, results) for title, results in tables if results)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(report)
