@@ -154,10 +154,15 @@ def main() -> int:
     tables = [(f"app: wrk straight at one gunicorn replica, median of {args.rounds} interleaved rounds", app),
               ("nginx", edge)]
     report = "\n".join(render(title, results) for title, results in tables if results)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.md").write_text(report)
-    print(report)
+    publish("latest.md", report)
     return 0
+
+
+def publish(name: str, report: str) -> None:
+    """Print a report and keep it under var/bench/ for the issue note."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / name).write_text(report)
+    print(report)
 
 
 def drop_database(name: str) -> None:

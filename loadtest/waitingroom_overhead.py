@@ -26,6 +26,7 @@ django.setup()
 from django.http import HttpResponse  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 
+from loadtest.bench import publish  # noqa: E402
 from resilience.waitingroom import cookies  # noqa: E402
 from resilience.waitingroom.config import RoomConfig, config_cache  # noqa: E402
 from resilience.waitingroom.middleware import WaitingRoomMiddleware  # noqa: E402
@@ -77,9 +78,7 @@ def main() -> int:
         *(f"| {name} | {micros:.1f} | {micros - baseline:+.1f} µs |" for name, micros in rows),
     ]
     text = "\n".join(lines) + "\n"
-    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
-    (ROOT / "var" / "bench" / "waitingroom-overhead.md").write_text(text)
-    print(text)
+    publish("waitingroom-overhead.md", text)
     return 0
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from loadtest.bench import BenchStack, drop_database, forget_bench_cache_keys  # noqa: E402
+from loadtest.bench import BenchStack, drop_database, forget_bench_cache_keys, publish  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,9 +130,7 @@ def report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
         summarise("estimate from the measured pace", [o for o in long_waits if o.known]),
         summarise("estimate from the configured pace", [o for o in long_waits if not o.known]),
     ]) + "\n"
-    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
-    (ROOT / "var" / "bench" / "waitingroom.md").write_text(text)
-    print(text)
+    publish("waitingroom.md", text)
     return 0
 
 
