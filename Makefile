@@ -5,9 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate seed clean superuser stack stack-down manage bench bench-waitingroom
+.PHONY: run test install install-dev system-packages migrate seed clean superuser stack stack-down manage bench bench-waitingroom loadtest
 
 $(VENV)/bin/python:
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || deploy/system-packages.sh python3-venv
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 
@@ -22,6 +23,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+## system-packages: the Debian packages the suite, the stack and the benchmarks drive (only those missing)
+system-packages:
+	@deploy/system-packages.sh
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -38,7 +43,7 @@ superuser: migrate
 	$(PY) manage.py createsuperuser
 
 ## test: install and run the whole suite against the local PostgreSQL and Redis
-test: install-dev
+test: install-dev system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
@@ -46,8 +51,7 @@ clean:
 
 ## stack: nginx on 127.0.0.1:8080 in front of WEB gunicorn replicas, a worker and beat (no Docker)
 WEB ?= 2
-stack: install
-	@command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
+stack: install system-packages
 	$(PY) deploy/localstack.py up --web $(WEB)
 
 stack-down:
@@ -58,9 +62,7 @@ manage: install
 	DJANGO_SETTINGS_MODULE=config.settings.production ENV_FILE=var/stack/stack.env $(PY) manage.py $(ARGS)
 
 ## bench: requests/s through nginx with 1 and 3 replicas, microcache and static ceiling (wrk, one run)
-bench: install
-	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
-	@command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
+bench: install system-packages
 	$(PY) loadtest/bench.py
 
 ## bench-waitingroom: estimated vs actual wait for 300 simulated visitors, and the room's overhead per request

@@ -18,7 +18,7 @@ CHROMIUM_ARGS = [
 def chromium(monkeypatch) -> Iterator[object]:
     """A headless Chromium for one test; fail (never skip) where it is missing, so CI cannot go green without it."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `apt-get install chromium` (.ci/run installs it)", pytrace=False)
+        pytest.fail(f"{CHROMIUM} is missing: `make system-packages` installs it", pytrace=False)
     from django.db import connections
     from playwright.sync_api import sync_playwright
 

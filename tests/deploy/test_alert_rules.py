@@ -20,7 +20,7 @@ def promtool(*args: str) -> subprocess.CompletedProcess[str]:
     """Run the real promtool; fail, never skip, where it is missing."""
     executable = shutil.which("promtool")
     if executable is None:
-        pytest.fail("promtool not found: install Debian's prometheus package (apt-get install -y prometheus)")
+        pytest.fail("promtool not found: `make system-packages` installs Debian's prometheus package")
     return subprocess.run([executable, *args], capture_output=True, text=True, timeout=120)
 
 

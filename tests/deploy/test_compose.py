@@ -204,7 +204,7 @@ def test_build_context_leaves_out_the_env_file_and_local_state() -> None:
 def test_compose_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
     nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if nginx is None:
-        pytest.skip("nginx is not installed (apt-get install -y nginx)")
+        pytest.fail("nginx is not installed: `make system-packages` installs it")
     environment = {key: str(value) for key, value in SERVICES["nginx"]["environment"].items()}
     rendered = _render(TEMPLATE, environment)
     assert not re.search(r"\$\{\w+\}", rendered)

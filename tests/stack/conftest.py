@@ -36,7 +36,7 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Iterator[Stack]:
     if shutil.which("nginx") is None:
-        pytest.fail("nginx is not installed: `apt-get install -y nginx` (.ci/run does this)")
+        pytest.fail("nginx is not installed: `make system-packages` installs it")
     run_id = os.environ["STAMPEDE_TEST_RUN_ID"]
     database = f"stampede_stack_{run_id}"
     run_dir = tmp_path_factory.mktemp("stack")
