@@ -63,9 +63,15 @@ manage: install
 
 ## bench: requests/s through nginx with 1 and 3 replicas, microcache and static ceiling (wrk, one run)
 bench: install system-packages
-	$(PY) loadtest/bench.py
+	$(PY) -m loadtest.bench
 
 ## bench-waitingroom: estimated vs actual wait for 300 simulated visitors, and the room's overhead per request
 bench-waitingroom: install-dev
 	$(PY) loadtest/waitingroom_overhead.py
 	$(PY) loadtest/waitingroom_sim.py --visitors 300 --arrivals-per-second 20 --admit-per-minute 300 --poll-every 2
+
+## loadtest: SCENARIO=baseline|influencer|flash-sale|cold-start [QUICK=1] [STACK=var/stack]: Locust against
+## Stampede and the 2023 configuration, live Prometheus, every order audited (var/loadtest/SCENARIO/)
+SCENARIO ?= influencer
+loadtest: install-dev system-packages
+	$(PY) -m loadtest.run --scenario $(SCENARIO) $(if $(QUICK),--quick) $(if $(STACK),--against $(STACK))

@@ -10,6 +10,7 @@ script, its PID written under var/stack/pids, and `down` stops exactly those.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import secrets
@@ -29,13 +30,18 @@ FIRST_WEB_PORT = int(os.environ.get("STACK_FIRST_WEB_PORT", 8101))
 # Or the replicas' ports one by one (comma-separated), for callers that picked free ports.
 EXPLICIT_WEB_PORTS = [int(port) for port in os.environ.get("STACK_WEB_PORTS", "").split(",") if port]
 WORKER_METRICS_PORT = os.environ.get("STACK_WORKER_METRICS_PORT", "9808")
+# `make loadtest` runs the 2023 configuration through the same script: its settings module,
+# and nginx without the microcache ("off" as nginx's proxy_cache value).
+SETTINGS_MODULE = os.environ.get("STACK_SETTINGS_MODULE", "config.settings.production")
+MICROCACHE = os.environ.get("STACK_MICROCACHE", "stampede_micro")
 PIDS = RUN_DIR / "pids"
 LOGS = RUN_DIR / "logs"
 ENV_FILE = RUN_DIR / "stack.env"
 PYTHON = sys.executable
 # Settings passed through to the stack when set in the environment of `make stack`.
 PASSTHROUGH = (
-    "CACHE_KEY_PREFIX", "CELERY_TASK_DEFAULT_QUEUE", "SHOP_FAKE_PAYMENT_OUTCOME", "METRICS_TOKEN", "EMAIL_URL", "ROOT_URLCONF",
+    "CACHE_KEY_PREFIX", "CELERY_TASK_DEFAULT_QUEUE", "SHOP_FAKE_PAYMENT_OUTCOME", "SHOP_FAKE_PAYMENT_DELAY_SECONDS",
+    "METRICS_TOKEN", "ROOT_URLCONF",
 )
 
 
@@ -61,6 +67,10 @@ def stack_settings() -> dict[str, str]:
         "SERVE_MEDIA": "true",
         "TRUSTED_PROXY_COUNT": "1",  # nginx appends the client's address to X-Forwarded-For
         "STATIC_ROOT": str(ROOT / "staticfiles"),
+        # Every message kept as a file, every charge in one ledger the whole stack shares:
+        # what a customer would have been sent and charged can be read back (make loadtest).
+        "EMAIL_URL": os.environ.get("EMAIL_URL", f"filemail:///{RUN_DIR.resolve() / 'mail'}"),
+        "SHOP_FAKE_PAYMENT_LEDGER": os.environ.get("SHOP_FAKE_PAYMENT_LEDGER", str(RUN_DIR / "payments.sqlite3")),
     }
 
 
@@ -71,7 +81,7 @@ def write_env_file(settings: dict[str, str]) -> None:
 
 
 def process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "ENV_FILE": str(ENV_FILE), **(extra or {})}
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, "ENV_FILE": str(ENV_FILE), **(extra or {})}
 
 
 def manage(*args: str) -> None:
@@ -119,6 +129,7 @@ def write_nginx_config(web_count: int) -> Path:
         "STAMPEDE_LISTEN": f"127.0.0.1:{PORT}",
         "STAMPEDE_ERROR_PAGES": str(ROOT / "deploy" / "nginx" / "errors"),
         "STAMPEDE_RUN_DIR": str(RUN_DIR),
+        "STAMPEDE_MICROCACHE": MICROCACHE,
         # As root, nginx's workers would run as nobody, who cannot write our cache folder.
         "STAMPEDE_USER": "user root;" if os.geteuid() == 0 else "",
     }
@@ -193,9 +204,22 @@ def up(web_count: int) -> int:
         print(f"The stack did not come up; see {LOGS}", file=sys.stderr)
         down()
         return 1
+    describe(web_count)
     print(f"Stampede is up at http://127.0.0.1:{PORT}/ ({web_count} web replicas, worker, beat, nginx).")
     print("Stop it with `make stack-down`; run management commands with `make manage ARGS=...`.")
     return 0
+
+
+def describe(web_count: int) -> None:
+    """Write stack.json: where each part listens, for tools that watch a running stack (make loadtest)."""
+    (RUN_DIR / "stack.json").write_text(json.dumps({
+        "url": f"http://127.0.0.1:{PORT}",
+        "web_ports": web_ports(web_count),
+        "worker_metrics_port": int(WORKER_METRICS_PORT),
+        "settings_module": SETTINGS_MODULE,
+        "env_file": str(ENV_FILE),
+        "nginx_cache_dir": str(RUN_DIR / "nginx" / "cache"),
+    }, indent=2))
 
 
 def _is_ours(pid: int) -> bool:

@@ -9,8 +9,8 @@ serving the same page as a static file (the ceiling on this machine).
 Every figure comes from the same run on the same machine: compare the ratios, not the
 absolute numbers (wrk shares the cores with the server).
 
-    python loadtest/bench.py
-    python loadtest/bench.py --seconds 5
+    python -m loadtest.bench
+    python -m loadtest.bench --seconds 5
 """
 from __future__ import annotations
 
@@ -18,14 +18,13 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
+from loadtest.stacks import OwnStack
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "var" / "bench"
@@ -37,12 +36,6 @@ class Result:
     requests_per_second: float
     p99_ms: float
     non_2xx: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # Each request a URL never seen before: the page cache misses every time, while the
@@ -71,38 +64,13 @@ def median_of(results: tuple[Result, ...]) -> Result:
     return ordered[len(ordered) // 2]
 
 
-class BenchStack:
-    """A `make stack` of the benchmark's own, on free ports, stopped by PID at the end."""
-
-    def __init__(self, web: int, database: str) -> None:
-        self.web = web
-        self.run_dir = ROOT / "var" / "bench" / f"stack-{web}"
-        self.port = free_port()
-        self.web_ports = [free_port() for _ in range(web)]
-        self.env = {
-            **os.environ,
-            "STACK_RUN_DIR": str(self.run_dir),
-            "STACK_PORT": str(self.port),
-            "STACK_WEB_PORTS": ",".join(map(str, self.web_ports)),
-            "ROOT_URLCONF": "loadtest.bench_urls",
-            "STACK_WORKER_METRICS_PORT": str(free_port()),
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-            "CACHE_KEY_PREFIX": "stampede-bench",
-            "CELERY_TASK_DEFAULT_QUEUE": "stampede-bench",
-            "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "3"),
-        }
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.replica_url = f"http://127.0.0.1:{self.web_ports[0]}"
-
-    def __enter__(self) -> BenchStack:
-        subprocess.run([sys.executable, "deploy/localstack.py", "up", "--web", str(self.web)], cwd=ROOT, env=self.env, check=True)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        subprocess.run([sys.executable, "deploy/localstack.py", "down"], cwd=ROOT, env=self.env, check=True)
+def bench_stack(web: int) -> OwnStack:
+    """A stack of the benchmark's own, with its reference views, 3 workers a replica."""
+    env = {"ROOT_URLCONF": "loadtest.bench_urls", "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "3")}
+    return OwnStack(name=f"bench-{web}", web=web, database="stampede_bench", env=env)
 
 
-def publish_static_copy(stack: BenchStack) -> str:
+def publish_static_copy(stack: OwnStack) -> str:
     """Save the rendered catalog page as a static file nginx serves: the ceiling."""
     with urllib.request.urlopen(f"{stack.url}/", timeout=10) as response:
         page = response.read()
@@ -121,36 +89,31 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
         return 1
-    database = "stampede_bench"
     app: list[Result] = []
     edge: list[Result] = []
     # A session cookie makes nginx bypass its microcache: the request reaches Django.
     uncached = {"Cookie": "sessionid=bench-no-such-session"}
-    try:
-        with BenchStack(web=1, database=database) as stack:
-            seconds, replica = args.seconds, stack.replica_url
-            if args.only != "nginx":
-                scenarios = [
-                    ("constant view (reference)", f"{replica}/bench/constant", None),
-                    ("minimal 24-product page, uncached (reference)", f"{replica}/bench/minimal", None),
-                    ("catalog page, warm", f"{replica}/", None),
-                    ("catalog page, cold (page cache miss)", f"{replica}/", NEW_URL_EVERY_REQUEST),
-                ]
-                # Interleaved rounds, medians kept: this machine's noise hits every scenario alike.
-                rounds = [[wrk(name, url, seconds, script=script) for name, url, script in scenarios]
-                          for _ in range(args.rounds)]
-                app.extend(median_of(column) for column in zip(*rounds))
-            if args.only != "app":
-                edge.append(wrk("nginx static file (ceiling)", publish_static_copy(stack), seconds))
-                edge.append(wrk("catalog via nginx microcache, 1 replica", f"{stack.url}/", seconds))
-                edge.append(wrk("catalog via nginx, no microcache, 1 replica", f"{stack.url}/", seconds, uncached))
+    with bench_stack(web=1) as stack:
+        seconds, replica = args.seconds, stack.replica_url
+        if args.only != "nginx":
+            scenarios = [
+                ("constant view (reference)", f"{replica}/bench/constant", None),
+                ("minimal 24-product page, uncached (reference)", f"{replica}/bench/minimal", None),
+                ("catalog page, warm", f"{replica}/", None),
+                ("catalog page, cold (page cache miss)", f"{replica}/", NEW_URL_EVERY_REQUEST),
+            ]
+            # Interleaved rounds, medians kept: this machine's noise hits every scenario alike.
+            rounds = [[wrk(name, url, seconds, script=script) for name, url, script in scenarios]
+                      for _ in range(args.rounds)]
+            app.extend(median_of(column) for column in zip(*rounds))
         if args.only != "app":
-            with BenchStack(web=3, database=database) as stack:
-                edge.append(wrk("catalog via nginx microcache, 3 replicas", f"{stack.url}/", seconds))
-                edge.append(wrk("catalog via nginx, no microcache, 3 replicas", f"{stack.url}/", seconds, uncached))
-    finally:
-        drop_database(database)
-        forget_bench_cache_keys()
+            edge.append(wrk("nginx static file (ceiling)", publish_static_copy(stack), seconds))
+            edge.append(wrk("catalog via nginx microcache, 1 replica", f"{stack.url}/", seconds))
+            edge.append(wrk("catalog via nginx, no microcache, 1 replica", f"{stack.url}/", seconds, uncached))
+    if args.only != "app":
+        with bench_stack(web=3) as stack:
+            edge.append(wrk("catalog via nginx microcache, 3 replicas", f"{stack.url}/", seconds))
+            edge.append(wrk("catalog via nginx, no microcache, 3 replicas", f"{stack.url}/", seconds, uncached))
     tables = [(f"app: wrk straight at one gunicorn replica, median of {args.rounds} interleaved rounds", app),
               ("nginx", edge)]
     report = "\n".join(render(title, results) for title, results in tables if results)
@@ -163,20 +126,6 @@ def publish(name: str, report: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / name).write_text(report)
     print(report)
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def forget_bench_cache_keys() -> None:
-    """The cold scenario stores a page per URL: drop the bench's keys from the shared Redis."""
-    import redis
-
-    client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"))
-    for key in client.scan_iter(match="stampede-bench:*", count=1000):
-        client.delete(key)
 
 
 def render(title: str, results: list[Result]) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -20,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from loadtest.bench import BenchStack, drop_database, forget_bench_cache_keys, publish  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
+from loadtest.bench import publish  # noqa: E402
+from loadtest.stacks import OwnStack  # noqa: E402
 
 
 @dataclass
@@ -64,11 +62,6 @@ def one_visitor(number: int, url: str, poll_every: float, outcomes: list, lock: 
             return
 
 
-def manage(stack: BenchStack, *args: str) -> None:
-    env = {**stack.env, "DJANGO_SETTINGS_MODULE": "config.settings.production", "ENV_FILE": str(stack.run_dir / "stack.env")}
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True)
-
-
 def summarise(title: str, outcomes: list[Outcome]) -> str:
     if not outcomes:
         return f"| {title} | 0 | | | | |"
@@ -90,21 +83,17 @@ def main() -> int:
     args = parser.parse_args()
     outcomes: list[Outcome] = []
     lock = threading.Lock()
-    try:
-        run(args, outcomes, lock)
-    finally:
-        drop_database("stampede_room_sim")
-        forget_bench_cache_keys()
+    run(args, outcomes, lock)
     return report(args, outcomes)
 
 
 def run(args: argparse.Namespace, outcomes: list[Outcome], lock: threading.Lock) -> None:
-    with BenchStack(web=3, database="stampede_room_sim") as stack:
-        manage(stack, "waitingroom", "reset")
-        manage(stack, "waitingroom", "on", "--total-active-users", "100000",
-               "--new-users-per-minute", str(args.admit_per_minute))
+    with OwnStack(name="room-sim", web=3, database="stampede_room_sim", env={"GUNICORN_WORKERS": "3"}) as stack:
+        stack.manage("waitingroom", "reset")
+        stack.manage("waitingroom", "on", "--total-active-users", "100000",
+                     "--new-users-per-minute", str(args.admit_per_minute))
         time.sleep(3)  # every replica reads the new configuration
-        manage(stack, "waitingroom", "reset")
+        stack.manage("waitingroom", "reset")
         threads = []
         for number in range(args.visitors):
             url = f"http://127.0.0.1:{stack.web_ports[number % len(stack.web_ports)]}/"
@@ -114,7 +103,7 @@ def run(args: argparse.Namespace, outcomes: list[Outcome], lock: threading.Lock)
             time.sleep(1 / args.arrivals_per_second)
         for thread in threads:
             thread.join(timeout=700)
-        manage(stack, "waitingroom", "off")
+        stack.manage("waitingroom", "off")
 
 
 def report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:

@@ -78,6 +78,8 @@ def _bump_now(namespace: str) -> None:
                 raise
             shared_call("add", key, _clock_version(), timeout=None)  # the key was gone
             version = shared_call("get", key)
+            if version is None:
+                return  # a cache that keeps nothing (Django's dummy cache) holds nothing to invalidate
         recent_versions.put(namespace, int(version))
     except CacheUnavailable:
         # Entries of the old version expire with their timeout; nothing else can be done.

@@ -36,7 +36,7 @@ def _clear_caches() -> None:
 @pytest.fixture(autouse=True)
 def _clean_cache_and_gateway() -> Iterator[None]:
     _clear_caches()
-    FakeGateway._ledger.clear()
+    FakeGateway.ledger().clear()
     config_cache.prime(OFF)  # the room is off unless a test switches it (and clears this)
     yield
     _clear_caches()

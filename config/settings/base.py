@@ -193,6 +193,8 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+# filemail:////absolute/folder keeps every message as a file (`make stack`, audited by `make loadtest`).
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(BASE_DIR / "var" / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Stampede Shop <orders@stampede.example>")
 EMAIL_TIMEOUT = 10
 
@@ -208,6 +210,9 @@ SHOP_PAYMENT_GATEWAY = env.str("SHOP_PAYMENT_GATEWAY", default="shop.payments.Fa
 # The fake gateway's behaviour, for development and tests: approve, decline, delay, unavailable.
 SHOP_FAKE_PAYMENT_OUTCOME = env.str("SHOP_FAKE_PAYMENT_OUTCOME", default="approve")
 SHOP_FAKE_PAYMENT_DELAY_SECONDS = env.float("SHOP_FAKE_PAYMENT_DELAY_SECONDS", default=2.0)
+# Where the fake gateway keeps its record of charges: empty for this process's memory, or
+# a SQLite file every process of a stack shares, as a real provider's one record.
+SHOP_FAKE_PAYMENT_LEDGER = env.str("SHOP_FAKE_PAYMENT_LEDGER", default="")
 
 # --- Static and media files --------------------------------------------------
 STATIC_URL = "/static/"

@@ -53,7 +53,7 @@ def waiting_response(request: HttpRequest, config: RoomConfig, visit: Visit, fir
         context = {
             "site_name": get_setting("WAITINGROOM_SITE_NAME"),
             "position": visit.position, "queue_length": visit.queue_length, "message": config.message,
-            "wait_text": describe_wait(seconds), "wait_known": known, "refresh": refresh,
+            "wait_text": describe_wait(seconds), "wait_seconds": round(seconds), "wait_known": known, "refresh": refresh,
             "progress": max(1, min(99, round(progress))), "prequeued": visit.outcome == "prequeued",
         }
         response = HttpResponse(loader.render_to_string("resilience/waitingroom.html", context))

@@ -138,3 +138,19 @@ def test_with_redis_down_values_come_from_the_source_and_errors_are_counted(priv
     assert errors("error") > failed_before
     # After a few failures the circuit opens: later calls do not even try the dead server.
     assert errors("circuit_open") > skipped_before
+
+
+@pytest.mark.django_db
+def test_with_a_cache_that_keeps_nothing_values_come_from_the_source_and_bumps_succeed(
+    settings, django_capture_on_commit_callbacks
+):
+    # The 2023 configuration of `make loadtest` runs on Django's dummy cache.
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    recent_versions.clear()
+    source = Source("from the database")
+
+    assert [cached("test", "k", source) for _ in range(3)] == ["from the database"] * 3
+    with django_capture_on_commit_callbacks(execute=True):
+        namespace_bump("test")
+
+    assert source.calls == 3

@@ -1,0 +1,79 @@
+"""Locust's entry point for `make loadtest`: the visitors, the scenario's shape, the record.
+
+Run by loadtest/run.py, which sets the environment:
+
+    LOADTEST_SCENARIO   baseline | influencer | flash-sale | cold-start | smoke
+    LOADTEST_QUICK      1 for the shortened version
+    LOADTEST_RECORD     folder for what the visitors saw (loadtest/record.py)
+    LOADTEST_CATALOG    JSON file: the featured product, product and category slugs, words
+    LOADTEST_CACHES     JSON: how to empty the stack's caches (the cold-start scenario)
+
+    locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8080
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import gevent
+from locust import events
+
+from loadtest import shapes
+from loadtest.journeys import AppUser, Browser, Buyer, Shopper
+from loadtest.record import Recorder
+from loadtest.stacks import caches_empty
+from loadtest.visitors import Catalog, Visitor
+
+__all__ = ["AppUser", "Browser", "Buyer", "Scenario", "Shopper"]
+
+SCENARIO = os.environ.get("LOADTEST_SCENARIO", "smoke")
+recorder = Recorder(Path(os.environ.get("LOADTEST_RECORD", "var/loadtest/record")))
+Visitor.recorder = recorder
+Visitor.catalog = Catalog(**json.loads(Path(os.environ["LOADTEST_CATALOG"]).read_text()))
+
+
+class Scenario(shapes.shape_for(SCENARIO, quick=os.environ.get("LOADTEST_QUICK") == "1")):
+    kinds = {kind.__name__: kind for kind in (AppUser, Browser, Buyer, Shopper)}
+    caches_emptied = False
+
+    def tick(self):
+        phase = self.phase_at(self.get_run_time())[0].name
+        if phase == getattr(self, "empties_caches_at", None) and not self.caches_emptied:
+            self.caches_emptied = True
+            gevent.spawn(self._empty_caches)
+        return super().tick()
+
+    def _empty_caches(self) -> None:
+        deleted = caches_empty(**json.loads(os.environ["LOADTEST_CACHES"]))
+        recorder.event("caches emptied", keys=deleted)
+
+
+@events.request.add_listener
+def _count_response(response=None, exception=None, **_) -> None:
+    status = getattr(response, "status_code", 0)
+    recorder.response(status or None)
+
+
+@events.test_start.add_listener
+def _started(environment, **_) -> None:
+    environment.started_at = time.time()
+
+    def sample() -> None:
+        while True:
+            recorder.sample_visitors()
+            gevent.sleep(1)
+
+    environment.sampler = gevent.spawn(sample)
+
+
+@events.test_stop.add_listener
+def _stopped(environment, **_) -> None:
+    environment.sampler.kill()
+    shape = environment.shape_class
+    recorder.close(
+        scenario=SCENARIO, started_at=environment.started_at, stopped_at=time.time(),
+        phases=shape.timeline(), baseline_phase=shape.baseline_phase, peak_phases=shape.peak_phases,
+        visitors=recorder.visitors_arrived,
+    )

@@ -1,0 +1,115 @@
+"""A live Prometheus beside the stack under test: the project's own scrape jobs and alert rules.
+
+Debian's prometheus package ships the server. It listens on loopback, keeps its data in
+the run's folder, and is stopped by PID. The scrape jobs are those of
+deploy/prometheus/prometheus.yml, with the replicas and the worker listed (this machine
+has no compose DNS to discover them) and cAdvisor left out (no containers here). Scrapes
+and rule evaluations run every 5 s instead of 15 s, so a ten-minute run has enough
+points; the rules are deploy/prometheus/alerts.yml unchanged.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from loadtest.stacks import ROOT, free_port
+
+PROJECT_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+INTERVAL_SECONDS = 5
+
+
+class Prometheus:
+    def __init__(self, folder: Path, *, targets: dict[str, list[str]]) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.targets = {**targets, "prometheus": [f"127.0.0.1:{self.port}"]}
+        self.process: subprocess.Popen | None = None
+
+    def config(self) -> dict:
+        """The project's Prometheus configuration, pointed at this machine's stack."""
+        project = yaml.safe_load(PROJECT_CONFIG.read_text())
+        interval = f"{INTERVAL_SECONDS}s"
+        jobs = []
+        for job in project["scrape_configs"]:
+            if job["job_name"] not in self.targets:
+                continue
+            listed = {key: value for key, value in job.items() if not key.endswith("_sd_configs")}
+            jobs.append({**listed, "static_configs": [{"targets": self.targets[job["job_name"]]}]})
+        return {
+            "global": {**project["global"], "scrape_interval": interval, "evaluation_interval": interval},
+            "rule_files": [str(PROJECT_CONFIG.parent / name) for name in project["rule_files"]],
+            "scrape_configs": jobs,
+        }
+
+    def __enter__(self) -> Prometheus:
+        executable = shutil.which("prometheus")
+        if executable is None:
+            raise SystemExit("prometheus is not installed: `make system-packages` installs it")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        config = self.folder / "prometheus.yml"
+        config.write_text(yaml.safe_dump(self.config(), sort_keys=False))
+        self.process = subprocess.Popen(
+            [executable, f"--config.file={config}", f"--storage.tsdb.path={self.folder / 'data'}",
+             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
+            stdout=subprocess.DEVNULL, stderr=(self.folder / "prometheus.log").open("wb"),
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.5)
+        self.__exit__()
+        raise RuntimeError(f"Prometheus did not start; see {self.folder / 'prometheus.log'}")
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def query_range(self, expr: str, start: float, end: float) -> dict[str, list[tuple[float, float]]]:
+        """Each series of ``expr`` over the run, by its labels, one point per evaluation."""
+        query = urllib.parse.urlencode({"query": expr, "start": start, "end": end, "step": INTERVAL_SECONDS})
+        with urllib.request.urlopen(f"{self.url}/api/v1/query_range?{query}", timeout=30) as response:
+            result = json.load(response)["data"]["result"]
+        return {
+            json.dumps(series["metric"], sort_keys=True): [(float(t), float(v)) for t, v in series["values"]]
+            for series in result
+        }
+
+    def alerts(self, start: float, end: float) -> list[dict]:
+        """Every alert that fired between ``start`` and ``end``: when it fired and when it resolved."""
+        fired = []
+        for labels, points in self.query_range('ALERTS{alertstate="firing"}', start, end).items():
+            name = json.loads(labels)["alertname"]
+            times = [t for t, _ in points]
+            begin = previous = times[0]
+            for moment in times[1:] + [None]:
+                if moment is None or moment - previous > 2 * INTERVAL_SECONDS:
+                    still_firing = moment is None and end - previous <= 2 * INTERVAL_SECONDS
+                    fired.append({"alert": name, "fired_at": begin,
+                                  "resolved_at": None if still_firing else previous + INTERVAL_SECONDS})
+                    if moment is not None:
+                        begin = moment
+                if moment is not None:
+                    previous = moment
+        return sorted(fired, key=lambda alert: alert["fired_at"])
+
+    def rules(self) -> dict[str, str]:
+        """Each alert rule's `for:` duration, as Prometheus loaded it."""
+        with urllib.request.urlopen(f"{self.url}/api/v1/rules", timeout=10) as response:
+            groups = json.load(response)["data"]["groups"]
+        return {rule["name"]: rule.get("duration", 0) for group in groups for rule in group["rules"] if rule["type"] == "alerting"}

@@ -1,0 +1,62 @@
+"""What the visitors saw, written by the Locust process for the audit and the report.
+
+    record.event("checkout", outcome="order", order_token="...", latency_ms=123.4)
+
+Events go to ``events.jsonl`` one per line as they happen (a run cut short keeps what it
+saw); per-second counts of every response go to ``seconds.json`` at the end.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+
+class Recorder:
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self._events = (folder / "events.jsonl").open("a", buffering=1)
+        self._seconds: defaultdict[int, Counter] = defaultdict(Counter)
+        self.visitors_arrived = 0
+        self.visitors_in_shop = 0  # arrived and not yet gone
+        self.visitors_queued = 0  # of those, waiting in the room
+
+    def event(self, kind: str, **fields: Any) -> None:
+        """Write one thing that happened, stamped with the wall clock."""
+        self._events.write(json.dumps({"type": kind, "at": time.time(), **fields}) + "\n")
+
+    def response(self, status: int | None) -> None:
+        """Count one response (None: no response at all) in the second it arrived."""
+        counts = self._seconds[int(time.time())]
+        counts["requests"] += 1
+        if status is None:
+            counts["no_response"] += 1
+        elif status >= 500:
+            counts["5xx"] += 1
+            counts[str(status)] += 1
+        elif status == 429:
+            counts["429"] += 1
+
+    def sample_visitors(self) -> None:
+        """Note how many visitors are in the shop and in the room this second."""
+        counts = self._seconds[int(time.time())]
+        counts["visitors_in_shop"] = self.visitors_in_shop
+        counts["visitors_queued"] = self.visitors_queued
+
+    def close(self, **run: Any) -> None:
+        """Write the per-second counts and what the run was (``run.json``)."""
+        seconds = {str(second): dict(counts) for second, counts in sorted(self._seconds.items())}
+        (self.folder / "seconds.json").write_text(json.dumps(seconds))
+        (self.folder / "run.json").write_text(json.dumps(run, indent=2))
+        self._events.close()
+
+
+def read_events(folder: Path) -> list[dict]:
+    """Every event a run recorded, in order."""
+    path = folder / "events.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

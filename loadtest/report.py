@@ -1,0 +1,191 @@
+"""Turn a load test's records into summary.json, report.html and one headline line.
+
+Every figure of a configuration comes from the same sitting on the same machine as the
+other configuration's: compare them with each other, not with other runs.
+"""
+from __future__ import annotations
+
+import html
+import json
+import statistics
+from collections import Counter
+from pathlib import Path
+
+from loadtest import charts
+from loadtest.record import read_events
+
+# Read from the live Prometheus after each run, for the charts.
+PROMETHEUS_SERIES = {
+    "queue_length": "max(stampede_waitingroom_queue_length)",
+    "active_users": "max(stampede_waitingroom_active_users)",
+    "app_requests_per_second": "sum(rate(django_http_requests_total_by_method_total[30s]))",
+    "celery_backlog": "max(stampede_celery_queue_depth)",
+}
+ROOM_ESTIMATE_MIN_WAIT = 10.0  # seconds: shorter waits are below the room's own polling interval
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The ``share`` percentile (nearest rank), or None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def checkout_figures(checkouts: list[dict], buyers: list[dict]) -> dict:
+    """How checkout went: submissions' latency, and the share of buyers who got an order."""
+    latencies = [c["latency_ms"] for c in checkouts]
+    attempted = {c["visitor"] for c in checkouts}
+    final = {b["visitor"]: b["outcome"] for b in buyers if b.get("visitor") in attempted}
+    outcomes = Counter(final.values())
+    could_buy = len(attempted) - outcomes["sold_out"]  # told "sold out" at checkout: a correct answer
+    return {
+        "checkout_attempts": len(attempted),
+        "checkout_success": round(outcomes["order"] / could_buy, 4) if could_buy else None,
+        "checkout_sold_out": outcomes["sold_out"],
+        "checkout_p50_ms": _round(percentile(latencies, 0.50)),
+        "checkout_p95_ms": _round(percentile(latencies, 0.95)),
+        "checkout_p99_ms": _round(percentile(latencies, 0.99)),
+    }
+
+
+def summarise(folder: Path, result: dict) -> dict:
+    """The figures of one configuration's run (summary.json's fields, and a few more)."""
+    record = folder / "record"
+    run = json.loads((record / "run.json").read_text())
+    seconds = {int(s): counts for s, counts in json.loads((record / "seconds.json").read_text()).items()}
+    events = read_events(record)
+    started = run["started_at"]
+    checkouts = [e for e in events if e["type"] == "checkout"]
+    buyers = [e for e in events if e["type"] == "buyer"]
+    spans = {phase["name"]: phase for phase in run["phases"]}
+
+    def during(names, items):
+        windows = [(started + spans[n]["start"], started + spans[n]["end"]) for n in names if n in spans]
+        return [item for item in items if any(low <= item["at"] < high for low, high in windows)]
+
+    audit = result["audit"]
+    alerts = result["monitoring"]["alerts"]
+    room_waits = [e for e in events if e["type"] == "room"]
+    timed = [e for e in room_waits if e["estimate"] is not None and e["waited"] >= ROOM_ESTIMATE_MIN_WAIT]
+    baseline = checkout_figures(during([run["baseline_phase"]], checkouts), during([run["baseline_phase"]], buyers))
+    peak = checkout_figures(during(run["peak_phases"], checkouts), during(run["peak_phases"], buyers))
+    return {
+        "visitors": run["visitors"],
+        "peak_rps": round(max(_rolling(seconds, "requests", 5) or [0]), 1),
+        **checkout_figures(checkouts, buyers),
+        "http_5xx": sum(c.get("5xx", 0) for c in seconds.values()),
+        "orders_lost": audit["orders_lost"],
+        "oversold": audit["oversold"],
+        "duplicate_charges": audit["duplicate_charges"],
+        "duplicate_emails": audit["duplicate_emails"],
+        "alerts_fired": sorted({alert["alert"] for alert in alerts}),
+        "waitingroom_eta_error": _round(statistics.median(
+            abs(e["estimate"] - e["waited"]) / e["waited"] for e in timed), 3) if timed else None,
+        # More than the fields above: where the time went, and what the audit counted.
+        "http_429": sum(c.get("429", 0) for c in seconds.values()),
+        "no_response": sum(c.get("no_response", 0) for c in seconds.values()),
+        "baseline": baseline,
+        "peak": peak,
+        "checkout_p95_peak_vs_baseline": _ratio(peak["checkout_p95_ms"], baseline["checkout_p95_ms"]),
+        "waitingroom_queued_visitors": len(room_waits),
+        "waitingroom_median_wait_s": _round(statistics.median(e["waited"] for e in room_waits), 1) if room_waits else None,
+        "alerts": [{**a, "fired_after_s": round(a["fired_at"] - started),
+                    "resolved_after_s": None if a["resolved_at"] is None else round(a["resolved_at"] - started)}
+                   for a in alerts],
+        "audit": audit,
+        "phases": run["phases"],
+        "peak_phases": run["peak_phases"],
+        "started_at": started,
+    }
+
+
+def publish(out: Path, *, scenario: str, quick: bool, results: dict[str, dict]) -> dict:
+    """Write summary.json and report.html for the configurations of one sitting; return the summary."""
+    summary = {name: summarise(out / name, result) for name, result in results.items()}
+    document = {"scenario": scenario, "quick": quick, "configurations": summary}
+    (out / "summary.json").write_text(json.dumps(document, indent=2))
+    (out / "report.html").write_text(render(scenario, quick, summary, {name: out / name for name in results}, results))
+    return summary
+
+
+def headline(scenario: str, summary: dict[str, dict]) -> str:
+    """One line with the figures that matter, every configuration side by side."""
+    parts = []
+    for name, figures in summary.items():
+        parts.append(
+            f"{name}: checkout p95 {_ms(figures['checkout_p95_ms'])} (baseline {_ms(figures['baseline']['checkout_p95_ms'])},"
+            f" peak {_ms(figures['peak']['checkout_p95_ms'])}), success {_share(figures['checkout_success'])},"
+            f" 5xx {figures['http_5xx']}, lost {figures['orders_lost']}, oversold {figures['oversold']},"
+            f" double charges {figures['duplicate_charges']}, alerts {','.join(figures['alerts_fired']) or 'none'}"
+        )
+    return f"loadtest {scenario}: " + " | ".join(parts)
+
+
+ROWS = [
+    "visitors", "peak_rps", "checkout_attempts", "checkout_success", "checkout_sold_out", "checkout_p50_ms",
+    "checkout_p95_ms", "checkout_p99_ms", "baseline.checkout_p95_ms", "peak.checkout_p95_ms",
+    "checkout_p95_peak_vs_baseline", "peak.checkout_success", "http_5xx", "http_429", "no_response", "orders_lost",
+    "oversold", "duplicate_charges", "duplicate_emails", "alerts_fired", "waitingroom_eta_error",
+    "waitingroom_queued_visitors", "waitingroom_median_wait_s",
+]
+
+
+def _field(figures: dict, path: str):
+    for part in path.split("."):
+        figures = figures.get(part) if isinstance(figures, dict) else None
+    return figures
+
+
+def _resolved(alert: dict) -> str:
+    return "still firing" if alert["resolved_after_s"] is None else f"+{alert['resolved_after_s']} s"
+
+
+def render(scenario: str, quick: bool, summary: dict, folders: dict[str, Path], results: dict) -> str:
+    names = list(summary)
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in names)
+
+    def rows(paths, source) -> str:
+        return "".join(f"<tr><th>{html.escape(path)}</th>" + "".join(
+            f"<td>{_cell(_field(source(name), path))}</td>" for name in names) + "</tr>" for path in paths)
+
+    alerts = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{html.escape(alert['alert'])}</td>"
+        f"<td>+{alert['fired_after_s']} s</td><td>{_resolved(alert)}</td></tr>"
+        for name in names for alert in summary[name]["alerts"]) or "<tr><td colspan=4>none</td></tr>"
+    return charts.PAGE.format(
+        title=html.escape(f"make loadtest SCENARIO={scenario}{' QUICK=1' if quick else ''}"), head=head,
+        table=rows(ROWS, lambda name: summary[name]), alerts=alerts,
+        audits=rows(list(summary[names[0]]["audit"]), lambda name: summary[name]["audit"]),
+        figures="".join(charts.draw(summary, folders, results)),
+    )
+
+
+def _rolling(seconds: dict[int, dict], key: str, width: int) -> list[float]:
+    if not seconds:
+        return []
+    first, last = min(seconds), max(seconds)
+    values = [seconds.get(s, {}).get(key, 0) for s in range(first, last + 1)]
+    return [sum(values[i:i + width]) / width for i in range(max(1, len(values) - width + 1))]
+
+
+def _round(value, digits: int = 1):
+    return None if value is None else round(value, digits)
+
+
+def _ratio(a, b):
+    return round(a / b, 2) if a and b else None
+
+
+def _ms(value) -> str:
+    return "n/a" if value is None else f"{value:,.0f} ms"
+
+
+def _share(value) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _cell(value) -> str:
+    if isinstance(value, list):
+        return html.escape(", ".join(map(str, value)) or "none")
+    return html.escape("n/a" if value is None else f"{value:,}" if isinstance(value, (int, float)) else str(value))

@@ -1,0 +1,158 @@
+"""`make loadtest`: one scenario against Stampede and against the 2023 configuration, in one sitting.
+
+    python -m loadtest.run --scenario influencer          # the full scenario, both configurations
+    python -m loadtest.run --scenario flash-sale --quick  # shortened: under 10 minutes here
+    python -m loadtest.run --scenario baseline --against var/stack  # a running `make stack` (Stampede only)
+
+For each configuration: a stack of its own (free ports, its own database, stopped by PID
+at the end), a live Prometheus beside it, Locust headless with the scenario's shape, and
+the audit. Everything goes to var/loadtest/<scenario>/: report.html, summary.json,
+Locust's own report, and each configuration's raw record.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from loadtest import report
+from loadtest.monitoring import Prometheus
+from loadtest.shapes import shape_for
+from loadtest.stacks import ROOT, OwnStack
+
+RESULTS = ROOT / "var" / "loadtest"
+# A card processor that answers in half a second: in the 2023 configuration checkout waits for it.
+GATEWAY = {"SHOP_FAKE_PAYMENT_OUTCOME": "delay", "SHOP_FAKE_PAYMENT_DELAY_SECONDS": "0.5"}
+# The room as an operator would set it for this machine: in auto mode it queues only above
+# 10 new visitors a second (five times the usual), and holds a place for 2 idle minutes.
+ROOM = ("auto", "--new-users-per-minute", "600", "--total-active-users", "3000", "--session-duration", "2")
+CONFIGURATIONS = {
+    "stampede": {"web": 2, "env": {}, "room": ROOM},
+    "2023": {"web": 1, "env": {"STACK_SETTINGS_MODULE": "config.settings.outage_2023", "STACK_MICROCACHE": "off"},
+             "room": None},
+}
+SALE_UNITS = {False: 100, True: 50}  # the flash sale's stock (full, quick)
+
+
+@dataclass
+class Target:
+    """What a run needs to know of the stack it measures."""
+
+    url: str
+    web_ports: list[int]
+    worker_metrics_port: int
+    settings_module: str
+    env_file: str
+    nginx_cache_dir: str
+
+    @classmethod
+    def read(cls, run_dir: Path) -> Target:
+        described = json.loads((run_dir / "stack.json").read_text())
+        return cls(**{name: described[name] for name in cls.__dataclass_fields__})
+
+    def settings(self) -> dict[str, str]:
+        """The stack's own settings, as `make stack` wrote them (stack.env)."""
+        lines = Path(self.env_file).read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+    def run(self, *command: str) -> str:
+        """Run a Python command inside the stack's settings; return what it printed."""
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": self.settings_module, "ENV_FILE": self.env_file,
+               "PYTHONPATH": str(ROOT)}
+        return subprocess.run([sys.executable, *command], cwd=ROOT, env=env, check=True, capture_output=True,
+                              text=True).stdout
+
+
+def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: tuple | None) -> dict:
+    """Run the scenario once against ``target``: Prometheus watching, Locust driving, the audit after."""
+    shutil.rmtree(folder, ignore_errors=True)  # a new sitting: nothing of an earlier run is counted
+    folder.mkdir(parents=True)
+    if room:
+        target.run("manage.py", "waitingroom", "reset")
+        target.run("manage.py", "waitingroom", *room)
+        time.sleep(3)  # every replica re-reads the room's configuration within 2 s
+    featured_stock = SALE_UNITS[quick] if scenario == "flash-sale" else 100_000
+    prepared = json.loads(target.run("-m", "loadtest.audit", "prepare", "--folder", str(folder),
+                                     "--featured-stock", str(featured_stock)))
+    targets = {"stampede-web": [f"127.0.0.1:{port}" for port in target.web_ports],
+               "stampede-worker": [f"127.0.0.1:{target.worker_metrics_port}"]}
+    with Prometheus(folder / "prometheus", targets=targets) as prometheus:
+        started = time.time()
+        locust(target, scenario=scenario, quick=quick, folder=folder)
+        audit = json.loads(target.run("-m", "loadtest.audit", "check", "--folder", str(folder),
+                                      "--record", str(folder / "record")))
+        time.sleep(2 * 5)  # two more evaluations, so the last state of every alert is recorded
+        ended = time.time()
+        monitoring = {"alerts": prometheus.alerts(started, ended), "rules": prometheus.rules(),
+                      "series": {name: prometheus.query_range(expr, started, ended)
+                                 for name, expr in report.PROMETHEUS_SERIES.items()}}
+    result = {"prepared": prepared, "audit": audit, "monitoring": monitoring, "room": room}
+    (folder / "result.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def locust(target: Target, *, scenario: str, quick: bool, folder: Path) -> None:
+    """Locust headless, one process (this machine has two cores and the shop needs them), bounded in time."""
+    settings = target.settings()
+    caches = {"prefix": settings.get("CACHE_KEY_PREFIX", "stampede"), "cache_url": settings["REDIS_URL"],
+              "nginx_cache_dir": target.nginx_cache_dir}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOADTEST_SCENARIO": scenario, "LOADTEST_QUICK": "1" if quick else "",
+           "LOADTEST_RECORD": str(folder / "record"), "LOADTEST_CATALOG": str(folder / "catalog.json"),
+           "LOADTEST_CACHES": json.dumps(caches)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    duration = shape_for(scenario, quick=quick)().duration
+    command = [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless",
+               "--host", target.url, "--csv", str(folder / "locust"), "--html", str(folder / "locust.html"),
+               "--exit-code-on-error", "0", "--loglevel", "WARNING", "--logfile", str(folder / "locust.log"),
+               "--only-summary"]
+    with (folder / "locust-console.log").open("wb") as console:
+        subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=duration + 300, preexec_fn=_more_open_files,
+                       stdout=console, stderr=subprocess.STDOUT)
+
+
+def _more_open_files() -> None:
+    # Thousands of visitors at once, each with its own connection.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else max(soft, min(hard, 65536))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def run_own_stack(name: str, *, scenario: str, quick: bool, folder: Path) -> dict:
+    configuration = CONFIGURATIONS[name]
+    env = {**GATEWAY, **configuration["env"]}
+    with OwnStack(name=f"loadtest-{name}", web=configuration["web"], database=f"stampede_loadtest_{name}",
+                  env=env) as stack:
+        target = Target.read(stack.run_dir)
+        return measure(target, scenario=scenario, quick=quick, folder=folder, room=configuration["room"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", required=True, choices=["baseline", "influencer", "flash-sale", "cold-start", "smoke"])
+    parser.add_argument("--quick", action="store_true", help="the shortened scenario")
+    parser.add_argument("--against", type=Path, help="the run folder of a running `make stack` (e.g. var/stack)")
+    parser.add_argument("--configurations", default="stampede,2023", help="comma-separated: stampede, 2023")
+    args = parser.parse_args()
+    out = RESULTS / args.scenario
+    results = {}
+    if args.against:
+        folder = out / "stampede"
+        results["stampede"] = measure(Target.read(args.against), scenario=args.scenario, quick=args.quick,
+                                      folder=folder, room=None)
+    else:
+        for name in args.configurations.split(","):
+            results[name] = run_own_stack(name, scenario=args.scenario, quick=args.quick, folder=out / name)
+    summary = report.publish(out, scenario=args.scenario, quick=args.quick, results=results)
+    print(report.headline(args.scenario, summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The scenarios' shapes: how many new visitors arrive each second, and which kind.
+
+An open model: visitors arrive at the shape's rate whatever the shop does, as people
+clicking a link do. A slow shop does not receive less traffic; its visitors pile up.
+Locust spawns users at a rate, so each visitor is one Locust user that makes one visit
+and then stays idle: the target user count is the number of visitors arrived so far,
+and the spawn rate is the arrival rate.
+
+Two streams add up: organic visitors (the shop's usual traffic, browsing) and campaign
+visitors (the influencer's link, or the sale); ``campaign_share()`` tells a new visitor
+which one it belongs to.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from locust import LoadTestShape
+
+USUAL_VISITORS_PER_SECOND = 2.0
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A stretch of a scenario: campaign arrivals go linearly from ``start`` to ``end`` per second.
+
+    ``organic`` replaces the shape's usual arrivals for the phase (0: nobody new comes).
+    """
+
+    name: str
+    seconds: float
+    start: float = 0.0
+    end: float | None = None
+    organic: float | None = None
+
+    @property
+    def final(self) -> float:
+        return self.start if self.end is None else self.end
+
+
+class ArrivalShape(LoadTestShape):
+    abstract = True
+    organic_per_second = USUAL_VISITORS_PER_SECOND
+    phases: tuple[Phase, ...] = ()
+    # The report compares checkout under the peak phases with checkout under the baseline one.
+    baseline_phase = "baseline"
+    peak_phases: tuple[str, ...] = ()
+    # Phases in which every new visitor is of these kinds (by class name); else every kind, by weight.
+    only_kinds: dict[str, tuple[str, ...]] = {}
+    # The visitor classes by name, filled in by the locustfile (shapes know no visitors).
+    kinds: dict[str, type] = {}
+
+    @property
+    def duration(self) -> float:
+        return sum(phase.seconds for phase in self.phases)
+
+    def phase_at(self, t: float) -> tuple[Phase, float]:
+        """The phase running at ``t`` seconds, and how far into it."""
+        for phase in self.phases:
+            if t < phase.seconds:
+                return phase, t
+            t -= phase.seconds
+        return self.phases[-1], self.phases[-1].seconds
+
+    def campaign_rate(self, t: float) -> float:
+        phase, into = self.phase_at(t)
+        return phase.start + (phase.final - phase.start) * into / phase.seconds
+
+    def organic_rate(self, t: float) -> float:
+        phase = self.phase_at(t)[0]
+        return self.organic_per_second if phase.organic is None else phase.organic
+
+    def arrivals_until(self, t: float) -> float:
+        """Visitors arrived in the first ``t`` seconds: the integral of both streams."""
+        total, elapsed = 0.0, 0.0
+        for phase in self.phases:
+            span = max(0.0, min(phase.seconds, t - elapsed))
+            rate_at_span_end = phase.start + (phase.final - phase.start) * span / phase.seconds
+            organic = self.organic_per_second if phase.organic is None else phase.organic
+            total += span * ((phase.start + rate_at_span_end) / 2 + organic)
+            elapsed += phase.seconds
+        return total
+
+    def campaign_share(self, t: float | None = None) -> float:
+        """The chance that a visitor arriving now came through the campaign."""
+        t = self.get_run_time() if t is None else t
+        campaign = self.campaign_rate(t)
+        return campaign / (campaign + self.organic_rate(t)) if campaign else 0.0
+
+    def timeline(self) -> list[dict]:
+        """Each phase with its start and end, in seconds from the start of the run."""
+        spans, start = [], 0.0
+        for phase in self.phases:
+            spans.append({"name": phase.name, "start": start, "end": start + phase.seconds})
+            start += phase.seconds
+        return spans
+
+    def tick(self):
+        t = self.get_run_time()
+        if t >= self.duration:
+            return None
+        rate = self.organic_rate(t) + self.campaign_rate(t)
+        arrived = max(1, math.ceil(self.arrivals_until(t + 1)))  # who arrives within the next second
+        only = self.only_kinds.get(self.phase_at(t)[0].name)
+        if only:
+            return arrived, max(rate, 0.5), [self.kinds[name] for name in only]
+        return arrived, max(rate, 0.5), list(self.kinds.values()) or None
+
+
+def scaled(phases: tuple[Phase, ...], factor: float) -> tuple[Phase, ...]:
+    """The same phases, each ``factor`` times as long (QUICK=1 runs them shorter)."""
+    return tuple(replace(phase, seconds=max(5.0, phase.seconds * factor)) for phase in phases)
+
+
+SPIKE = USUAL_VISITORS_PER_SECOND * 19  # campaign visitors on top of the usual: 20x in all
+SECOND_WAVE = USUAL_VISITORS_PER_SECOND * 9  # 10x
+
+
+class Baseline(ArrivalShape):
+    """The usual traffic: two new visitors a second, browsing, shopping and buying."""
+
+    phases = (Phase("baseline", 180),)
+    peak_phases = ("baseline",)
+
+
+class Influencer(ArrivalShape):
+    """The 2023 outage: the usual traffic, then 20x within a minute from one post, a hold, a decay and a second wave."""
+
+    phases = (
+        Phase("baseline", 180),
+        Phase("spike", 60, 0, SPIKE),
+        Phase("spike hold", 90, SPIKE),
+        Phase("decay", 60, SPIKE, 0),
+        Phase("lull", 90),
+        Phase("second wave", 30, 0, SECOND_WAVE),
+        Phase("second wave hold", 30, SECOND_WAVE),
+        Phase("second wave decay", 30, SECOND_WAVE, 0),
+        Phase("tail", 150),  # long enough for alerts to resolve and queues to drain
+    )
+    peak_phases = ("spike", "spike hold", "decay")
+
+
+class FlashSale(ArrivalShape):
+    """A product with a few units; at T0 a thousand buyers arrive within ten seconds."""
+
+    phases = (Phase("baseline", 60), Phase("sale", 10, 100), Phase("after the sale", 120))
+    peak_phases = ("sale", "after the sale")
+    only_kinds = {"sale": ("Buyer",)}
+
+
+class ColdStart(ArrivalShape):
+    """Five times the usual traffic; at T0 every cache is emptied (Redis, nginx), under load."""
+
+    organic_per_second = USUAL_VISITORS_PER_SECOND * 5
+    phases = (Phase("warm", 60), Phase("cold start", 120))
+    empties_caches_at = "cold start"
+    baseline_phase = "warm"
+    peak_phases = ("cold start",)
+
+
+class Smoke(ArrivalShape):
+    """A few visitors for a few seconds: CI checks that the harness works end to end."""
+
+    organic_per_second = 1.5
+    phases = (Phase("smoke", 10), Phase("finish", 30, organic=0))  # time for the last visitors to buy
+    baseline_phase = "finish"
+    peak_phases = ("smoke", "finish")
+
+
+SHAPES: dict[str, type[ArrivalShape]] = {
+    "baseline": Baseline, "influencer": Influencer, "flash-sale": FlashSale, "cold-start": ColdStart, "smoke": Smoke,
+}
+QUICK_FACTOR = {"baseline": 1 / 3, "influencer": 0.28, "flash-sale": 0.5, "cold-start": 0.5, "smoke": 1.0}
+
+
+def shape_for(scenario: str, *, quick: bool) -> type[ArrivalShape]:
+    """The shape class Locust should run for ``scenario`` (shortened when ``quick``)."""
+    shape = SHAPES[scenario]
+    if not quick:
+        return shape
+    return type(shape.__name__, (shape,), {"phases": scaled(shape.phases, QUICK_FACTOR[scenario])})

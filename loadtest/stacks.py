@@ -1,0 +1,121 @@
+"""A `make stack` of a benchmark's own: free ports, its own database, stopped by PID at the end.
+
+    with OwnStack(name="bench-1", web=1, database="stampede_bench") as stack:
+        ...  # stack.url is nginx; stack.replica_urls are the gunicorn replicas
+
+Used by `make bench` and `make loadtest`, so both measure exactly what `make stack` runs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def free_port() -> int:
+    """Return a TCP port on loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OwnStack:
+    """nginx, ``web`` gunicorn replicas, a worker and beat, as `make stack` starts them, on ports of its own."""
+
+    def __init__(self, *, name: str, web: int, database: str, env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.web = web
+        self.database = database
+        self.run_dir = ROOT / "var" / "stacks" / name
+        self.port = free_port()
+        self.web_ports = [free_port() for _ in range(web)]
+        self.worker_metrics_port = free_port()
+        self.cache_prefix = f"stampede-{name}"
+        self.env = {
+            **os.environ,
+            "STACK_RUN_DIR": str(self.run_dir),
+            "STACK_PORT": str(self.port),
+            "STACK_WEB_PORTS": ",".join(map(str, self.web_ports)),
+            "STACK_WORKER_METRICS_PORT": str(self.worker_metrics_port),
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+            "CACHE_KEY_PREFIX": self.cache_prefix,
+            "CELERY_TASK_DEFAULT_QUEUE": self.cache_prefix,
+            **(env or {}),
+        }
+        self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.replica_urls = [f"http://127.0.0.1:{port}" for port in self.web_ports]
+
+    @property
+    def replica_url(self) -> str:
+        return self.replica_urls[0]
+
+    def __enter__(self) -> OwnStack:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._localstack("up", "--web", str(self.web))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._localstack("down")
+        finally:
+            drop_database(self.database)
+            forget_stack_keys(self.cache_prefix, cache_url=self.env.get("REDIS_URL"), broker_url=self.env.get("CELERY_BROKER_URL"))
+
+    def _localstack(self, *args: str) -> None:
+        subprocess.run([sys.executable, "deploy/localstack.py", *args], cwd=ROOT, env=self.env, check=True)
+
+    def description(self) -> dict:
+        """What deploy/localstack.py wrote about the running stack (stack.json)."""
+        return json.loads((self.run_dir / "stack.json").read_text())
+
+    def manage(self, *args: str) -> str:
+        """Run a management command against this stack; return what it printed."""
+        described = self.description()
+        env = {**self.env, "DJANGO_SETTINGS_MODULE": described["settings_module"], "ENV_FILE": described["env_file"]}
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+        return done.stdout
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(POSTGRES, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def forget_stack_keys(prefix: str, *, cache_url: str | None = None, broker_url: str | None = None) -> None:
+    """Delete a stack's keys from the shared Redis: its cache entries and room, its Celery queue."""
+    cache = redis.Redis.from_url(cache_url or "redis://127.0.0.1:6379/1")  # deploy/localstack.py's defaults
+    for key in cache.scan_iter(match=f"{prefix}:*", count=1000):
+        cache.delete(key)
+    redis.Redis.from_url(broker_url or "redis://127.0.0.1:6379/2").delete(prefix, f"_kombu.binding.{prefix}")
+
+
+def caches_empty(*, prefix: str, cache_url: str, nginx_cache_dir: str) -> int:
+    """Empty a running stack's caches, as a cold start would: Redis entries and nginx's microcache.
+
+    The waiting room's state is kept (it is not a cache). Each process's own memory tier
+    empties itself: its keys carry the namespace version, which is deleted here, so every
+    process computes pages anew within CACHE_VERSION_LOCAL_SECONDS. Returns the keys deleted.
+    """
+    cache = redis.Redis.from_url(cache_url)
+    room = f"{prefix}:waitingroom:"
+    doomed = [key for key in cache.scan_iter(match=f"{prefix}:*", count=1000) if not key.decode().startswith(room)]
+    for start in range(0, len(doomed), 500):
+        cache.delete(*doomed[start:start + 500])
+    for entry in Path(nginx_cache_dir).iterdir():
+        shutil.rmtree(entry, ignore_errors=True)
+    return len(doomed)

@@ -1,0 +1,179 @@
+"""The visitors of `make loadtest`: where they land, what they do, how they follow the room.
+
+Each Locust user is one visitor making one visit, from a loopback address of its own
+(127.x.y.z): production traffic comes from many addresses, and nginx and the waiting
+room limit each address. HttpUser, not FastHttpUser: geventhttpclient offers no public
+way to choose a connection's source address; requests does (requests-toolbelt's
+SourceAddressAdapter). A visitor who meets the waiting room waits as told and asks
+again until let in; one the shop turns away (429, 503) tries again once, then leaves.
+"""
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import random
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+import gevent
+from locust import HttpUser, constant, task
+from requests_toolbelt.adapters.source import SourceAddressAdapter
+
+from loadtest.record import Recorder
+
+TIMEOUT = (3.05, 30)  # seconds to connect, then to wait for a page: a person's patience
+FIRST_ADDRESS = int(ipaddress.IPv4Address("127.1.0.0"))
+_addresses = itertools.count()
+PRODUCT_LINK = re.compile(r'href="(/products/[\w-]+/)"')
+CATEGORY_LINK = re.compile(r'href="(/category/[\w-]+/)"')
+HIDDEN_FIELD = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)"')
+ORDER_NUMBER = re.compile(r"SP-[0-9A-Z]{4}-[0-9A-Z]{4}")
+CAMPAIGN = "utm_source=instagram&utm_medium=social&utm_campaign=spring-drop&utm_content=story"
+
+
+def page_name(url: str) -> str:
+    """The group a URL's timings are reported under (each campaign click has its own URL)."""
+    if "fbclid=" in url:
+        return "product page (campaign link)"
+    if url.startswith("/products/"):
+        return "product page"
+    if "q=" in url:
+        return "search"
+    if url.startswith("/category/"):
+        return "category"
+    return "catalog" if url in ("/", "") else "catalog (sorted, paged)"
+
+
+def answered(response) -> bool:
+    """True for a page or a redirect; Locust reports no answer at all (a timeout) as status 0."""
+    return 200 <= response.status_code < 400
+
+
+class GaveUp(Exception):
+    """The visitor leaves: the shop turned them away or did not answer."""
+
+
+@dataclass
+class Catalog:
+    """What visitors can know before their first page: the post's product, some links, words to search."""
+
+    featured: str
+    products: list[str]
+    categories: list[str]
+    words: list[str]
+
+
+class Visitor(HttpUser):
+    abstract = True
+    wait_time = constant(0)  # one task, the whole visit; afterwards the visitor idles
+    catalog: Catalog  # set by the locustfile
+    recorder: Recorder  # set by the locustfile
+    think_seconds = (1.0, 4.0)
+    accept = "text/html"
+
+    def on_start(self) -> None:
+        self.address = str(ipaddress.IPv4Address(FIRST_ADDRESS + next(_addresses)))
+        self.client.mount("http://", SourceAddressAdapter(self.address))
+        shape = self.environment.shape_class
+        self.from_campaign = shape is not None and random.random() < shape.campaign_share()
+        self.phase = shape.phase_at(shape.get_run_time())[0].name if shape is not None else ""
+
+    @task
+    def visit(self) -> None:
+        gevent.sleep(random.random())  # arrivals spread over the second, not all at its start
+        self.recorder.visitors_arrived += 1
+        self.recorder.visitors_in_shop += 1
+        try:
+            self.journey()
+        except GaveUp:
+            pass
+        finally:
+            self.recorder.visitors_in_shop -= 1
+            self.client.close()
+        while True:  # gone: stay an idle user, so the user count stays the number of arrivals
+            gevent.sleep(3600)
+
+    def journey(self) -> None:
+        raise NotImplementedError
+
+    # --- what every kind of visitor does ---------------------------------------------
+
+    def landing_url(self) -> str:
+        """The influencer's link (unique fbclid per click, as social apps add), or an organic entry."""
+        if self.from_campaign:
+            return f"/products/{self.catalog.featured}/?{CAMPAIGN}&fbclid={uuid.uuid4().hex}"
+        return random.choice(["/", "/", f"/category/{random.choice(self.catalog.categories)}/",
+                              f"/products/{random.choice(self.catalog.products)}/"])
+
+    def think(self, low: float | None = None, high: float | None = None) -> None:
+        gevent.sleep(random.uniform(low or self.think_seconds[0], high or self.think_seconds[1]))
+
+    def page(self, url: str, *, name: str | None = None) -> str:
+        """GET a page as a person would: wait in the room until let in; run the page's script."""
+        name = name or page_name(url)
+        body = self.follow_room(lambda poll: self.client.get(
+            url, name="waiting room" if poll else name, headers={"Accept": self.accept}, timeout=TIMEOUT))
+        if self.accept == "text/html":
+            self.client.get("/cart/state/", name="cart state (page script)", headers={"Accept": "application/json"},
+                            timeout=TIMEOUT)
+        return body
+
+    def follow_room(self, request) -> str:
+        """Send ``request`` until the shop answers with a page, waiting in line as the room asks."""
+        joined, first, retried, poll, poll_interval = time.time(), None, False, False, 0.0
+        while True:
+            response = request(poll)
+            if response.status_code in (0, 429, 503) and not retried:
+                retried = True  # pressing reload once, after the time the shop asked for
+                gevent.sleep(min(float(response.headers.get("Retry-After", 5)), 10))
+                continue
+            if not answered(response):
+                raise GaveUp(response.status_code)
+            waiting = self.room_answer(response)
+            if waiting is None:
+                if first is not None:
+                    self._admitted(joined, first, poll_interval)
+                return response.text
+            if first is None:
+                first = waiting
+                self.recorder.visitors_queued += 1
+            poll, poll_interval = True, waiting["refresh"]
+            gevent.sleep(poll_interval)
+
+    def room_answer(self, response) -> dict | None:
+        """The room's answer if this response is its queue page (or JSON), else None."""
+        if response.headers.get("Content-Type", "").startswith("application/json"):
+            data = response.json()
+            if data.get("status") in ("queued", "prequeued"):
+                return {"estimate": data["estimated_wait_seconds"], "known": data["wait_known"],
+                        "position": data["position"], "refresh": data["refresh_after_seconds"]}
+            return None
+        text = response.text
+        if "data-waiting-room=" not in text:
+            return None
+        estimate = re.search(r'data-estimated-wait-seconds="(\d+)"', text)
+        return {"estimate": int(estimate.group(1)) if estimate else None, "known": "planned pace" not in text,
+                "position": None, "refresh": float(response.headers.get("Retry-After", 10))}
+
+    def _admitted(self, joined: float, first: dict, poll_interval: float) -> None:
+        self.recorder.visitors_queued -= 1
+        # Admitted some time during the last interval: count half of it, the expected moment.
+        waited = time.time() - joined - poll_interval / 2
+        self.note("room", waited=waited, estimate=first["estimate"], known=first["known"], via=self.accept)
+
+    def note(self, kind: str, **fields) -> None:
+        """Record something this visitor saw, with who they are and the phase they arrived in."""
+        self.recorder.event(kind, visitor=self.address, phase=self.phase, **fields)
+
+    def csrf_token(self) -> str:
+        """The token the page script reads from /cart/state/ (cached pages carry none)."""
+        response = self.client.get("/cart/state/", name="cart state (page script)",
+                                   headers={"Accept": "application/json"}, timeout=TIMEOUT)
+        if not answered(response):
+            raise GaveUp(response.status_code)
+        return response.json()["csrfToken"]
+
+    def post(self, url: str, data: dict, *, name: str, **options):
+        return self.client.post(url, data=data, name=name, timeout=TIMEOUT, **options)
