@@ -21,8 +21,9 @@ def _seconds(folder: Path, started: float) -> dict[int, dict]:
     return {int(second) - int(started): counts for second, counts in raw.items()}
 
 
-def _per_second(counts: dict[int, dict], key: str) -> tuple[list[int], list[float]]:
-    xs = sorted(counts)
+def _per_second(counts: dict[int, dict], key: str, *, sampled: bool = False) -> tuple[list[int], list[float]]:
+    """One point a second; a ``sampled`` value (a gauge) only where it was sampled, a count everywhere."""
+    xs = [x for x in sorted(counts) if not sampled or key in counts[x]]
     return xs, [counts[x].get(key, 0) for x in xs]
 
 
@@ -55,7 +56,8 @@ def _figure(title: str, ylabel: str, summary: dict, lines, *, log: bool = False)
         if xs:
             axes.plot(xs, ys, label=label, color=colour, linestyle=style, linewidth=1.4)
     if log:
-        axes.set_yscale("symlog", linthresh=100)
+        axes.set_yscale("log")
+    axes.set_xlim(0, first["phases"][-1]["end"])
     axes.set_title(title, fontsize=11, loc="left")
     axes.set_xlabel("seconds since the start of the run", fontsize=9)
     axes.set_ylabel(ylabel, fontsize=9)
@@ -89,9 +91,9 @@ def draw(summary: dict, folders: dict[str, Path], results: dict) -> list[str]:
                 + [(f"{name} active", colour(name), "--", _prometheus(results[name], "active_users", started[name]))
                    for name in summary]),
         _figure("Visitors in the shop (solid) and waiting in the room (dotted)", "visitors", summary,
-                [(f"{name} in the shop", colour(name), "-", _per_second(seconds[name], "visitors_in_shop"))
+                [(f"{name} in the shop", colour(name), "-", _per_second(seconds[name], "visitors_in_shop", sampled=True))
                  for name in summary]
-                + [(f"{name} waiting", colour(name), ":", _per_second(seconds[name], "visitors_queued"))
+                + [(f"{name} waiting", colour(name), ":", _per_second(seconds[name], "visitors_queued", sampled=True))
                    for name in summary]),
     ]
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import gevent
-from locust import events
+from locust import LoadTestShape, events
 
 from loadtest import shapes
 from loadtest.journeys import AppUser, Browser, Buyer, Shopper
@@ -34,16 +34,25 @@ Visitor.recorder = recorder
 Visitor.catalog = Catalog(**json.loads(Path(os.environ["LOADTEST_CATALOG"]).read_text()))
 
 
-class Scenario(shapes.shape_for(SCENARIO, quick=os.environ.get("LOADTEST_QUICK") == "1")):
-    kinds = {kind.__name__: kind for kind in (AppUser, Browser, Buyer, Shopper)}
+KINDS = {kind.__name__: kind for kind in (AppUser, Browser, Buyer, Shopper)}
+
+
+class Scenario(LoadTestShape):
+    """Locust's shape: the scenario's arrivals (loadtest/shapes.py), one user per visitor."""
+
+    profile = shapes.shape_for(SCENARIO, quick=os.environ.get("LOADTEST_QUICK") == "1")()
     caches_emptied = False
 
     def tick(self):
-        phase = self.phase_at(self.get_run_time())[0].name
-        if phase == getattr(self, "empties_caches_at", None) and not self.caches_emptied:
+        t = self.get_run_time()
+        if self.profile.phase_at(t)[0].name == self.profile.empties_caches_at and not self.caches_emptied:
             self.caches_emptied = True
             gevent.spawn(self._empty_caches)
-        return super().tick()
+        target = self.profile.target(t)
+        if target is None:
+            return None
+        users, rate, only = target
+        return users, rate, [KINDS[name] for name in only or KINDS]
 
     def _empty_caches(self) -> None:
         deleted = caches_empty(**json.loads(os.environ["LOADTEST_CACHES"]))
@@ -71,9 +80,9 @@ def _started(environment, **_) -> None:
 @events.test_stop.add_listener
 def _stopped(environment, **_) -> None:
     environment.sampler.kill()
-    shape = environment.shape_class
+    profile = environment.shape_class.profile
     recorder.close(
         scenario=SCENARIO, started_at=environment.started_at, stopped_at=time.time(),
-        phases=shape.timeline(), baseline_phase=shape.baseline_phase, peak_phases=shape.peak_phases,
+        phases=profile.timeline(), baseline_phase=profile.baseline_phase, peak_phases=profile.peak_phases,
         visitors=recorder.visitors_arrived,
     )

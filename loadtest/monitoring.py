@@ -108,6 +108,12 @@ class Prometheus:
                     previous = moment
         return sorted(fired, key=lambda alert: alert["fired_at"])
 
+    def scrape_health(self) -> list[dict]:
+        """Every scrape target, with its job and whether its last scrape worked."""
+        with urllib.request.urlopen(f"{self.url}/api/v1/targets", timeout=10) as response:
+            active = json.load(response)["data"]["activeTargets"]
+        return [{"job": t["labels"]["job"], "instance": t["labels"]["instance"], "health": t["health"]} for t in active]
+
     def rules(self) -> dict[str, str]:
         """Each alert rule's `for:` duration, as Prometheus loaded it."""
         with urllib.request.urlopen(f"{self.url}/api/v1/rules", timeout=10) as response:

@@ -68,8 +68,9 @@ def summarise(folder: Path, result: dict) -> dict:
     alerts = result["monitoring"]["alerts"]
     room_waits = [e for e in events if e["type"] == "room"]
     timed = [e for e in room_waits if e["estimate"] is not None and e["waited"] >= ROOM_ESTIMATE_MIN_WAIT]
-    baseline = checkout_figures(during([run["baseline_phase"]], checkouts), during([run["baseline_phase"]], buyers))
-    peak = checkout_figures(during(run["peak_phases"], checkouts), during(run["peak_phases"], buyers))
+    # A buyer belongs to the phases they submitted the form in, whenever their outcome came.
+    baseline = checkout_figures(during([run["baseline_phase"]], checkouts), buyers)
+    peak = checkout_figures(during(run["peak_phases"], checkouts), buyers)
     return {
         "visitors": run["visitors"],
         "peak_rps": round(max(_rolling(seconds, "requests", 5) or [0]), 1),

@@ -72,8 +72,6 @@ class Target:
 
 def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: tuple | None) -> dict:
     """Run the scenario once against ``target``: Prometheus watching, Locust driving, the audit after."""
-    shutil.rmtree(folder, ignore_errors=True)  # a new sitting: nothing of an earlier run is counted
-    folder.mkdir(parents=True)
     if room:
         target.run("manage.py", "waitingroom", "reset")
         target.run("manage.py", "waitingroom", *room)
@@ -91,6 +89,7 @@ def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: t
         time.sleep(2 * 5)  # two more evaluations, so the last state of every alert is recorded
         ended = time.time()
         monitoring = {"alerts": prometheus.alerts(started, ended), "rules": prometheus.rules(),
+                      "targets": prometheus.scrape_health(),
                       "series": {name: prometheus.query_range(expr, started, ended)
                                  for name, expr in report.PROMETHEUS_SERIES.items()}}
     result = {"prepared": prepared, "audit": audit, "monitoring": monitoring, "room": room}
@@ -124,11 +123,19 @@ def _more_open_files() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
+def fresh(folder: Path) -> Path:
+    """An empty results folder: nothing of an earlier sitting is counted."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 def run_own_stack(name: str, *, scenario: str, quick: bool, folder: Path) -> dict:
     configuration = CONFIGURATIONS[name]
     env = {**GATEWAY, **configuration["env"]}
-    with OwnStack(name=f"loadtest-{name}", web=configuration["web"], database=f"stampede_loadtest_{name}",
-                  env=env) as stack:
+    run_id = f"{name}_{os.getpid()}"  # two sittings at once (a developer's and the suite's) never meet
+    with OwnStack(name=f"loadtest-{run_id}", web=configuration["web"], database=f"stampede_loadtest_{run_id}",
+                  env=env, run_dir=fresh(folder) / "stack") as stack:
         target = Target.read(stack.run_dir)
         return measure(target, scenario=scenario, quick=quick, folder=folder, room=configuration["room"])
 
@@ -139,11 +146,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="the shortened scenario")
     parser.add_argument("--against", type=Path, help="the run folder of a running `make stack` (e.g. var/stack)")
     parser.add_argument("--configurations", default="stampede,2023", help="comma-separated: stampede, 2023")
+    parser.add_argument("--out", type=Path, help="the results folder (default var/loadtest/<scenario>)")
     args = parser.parse_args()
-    out = RESULTS / args.scenario
+    out = args.out or RESULTS / args.scenario
     results = {}
     if args.against:
-        folder = out / "stampede"
+        folder = fresh(out / "stampede")
         results["stampede"] = measure(Target.read(args.against), scenario=args.scenario, quick=args.quick,
                                       folder=folder, room=None)
     else:

@@ -4,7 +4,9 @@ An open model: visitors arrive at the shape's rate whatever the shop does, as pe
 clicking a link do. A slow shop does not receive less traffic; its visitors pile up.
 Locust spawns users at a rate, so each visitor is one Locust user that makes one visit
 and then stays idle: the target user count is the number of visitors arrived so far,
-and the spawn rate is the arrival rate.
+and the spawn rate is the arrival rate (the locustfile's LoadTestShape asks ``target``).
+This module does not import Locust, whose import patches the whole process for gevent:
+the harness and the tests read the shapes without that.
 
 Two streams add up: organic visitors (the shop's usual traffic, browsing) and campaign
 visitors (the influencer's link, or the sale); ``campaign_share()`` tells a new visitor
@@ -14,8 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-
-from locust import LoadTestShape
 
 USUAL_VISITORS_PER_SECOND = 2.0
 
@@ -38,8 +38,7 @@ class Phase:
         return self.start if self.end is None else self.end
 
 
-class ArrivalShape(LoadTestShape):
-    abstract = True
+class ArrivalShape:
     organic_per_second = USUAL_VISITORS_PER_SECOND
     phases: tuple[Phase, ...] = ()
     # The report compares checkout under the peak phases with checkout under the baseline one.
@@ -47,8 +46,8 @@ class ArrivalShape(LoadTestShape):
     peak_phases: tuple[str, ...] = ()
     # Phases in which every new visitor is of these kinds (by class name); else every kind, by weight.
     only_kinds: dict[str, tuple[str, ...]] = {}
-    # The visitor classes by name, filled in by the locustfile (shapes know no visitors).
-    kinds: dict[str, type] = {}
+    # The phase at whose start every cache is emptied, if any.
+    empties_caches_at: str | None = None
 
     @property
     def duration(self) -> float:
@@ -81,9 +80,8 @@ class ArrivalShape(LoadTestShape):
             elapsed += phase.seconds
         return total
 
-    def campaign_share(self, t: float | None = None) -> float:
-        """The chance that a visitor arriving now came through the campaign."""
-        t = self.get_run_time() if t is None else t
+    def campaign_share(self, t: float) -> float:
+        """The chance that a visitor arriving at ``t`` came through the campaign."""
         campaign = self.campaign_rate(t)
         return campaign / (campaign + self.organic_rate(t)) if campaign else 0.0
 
@@ -95,16 +93,13 @@ class ArrivalShape(LoadTestShape):
             start += phase.seconds
         return spans
 
-    def tick(self):
-        t = self.get_run_time()
+    def target(self, t: float) -> tuple[int, float, tuple[str, ...]] | None:
+        """Locust's next step at ``t``: users in all (visitors so far), spawn rate, the kinds; None at the end."""
         if t >= self.duration:
             return None
         rate = self.organic_rate(t) + self.campaign_rate(t)
         arrived = max(1, math.ceil(self.arrivals_until(t + 1)))  # who arrives within the next second
-        only = self.only_kinds.get(self.phase_at(t)[0].name)
-        if only:
-            return arrived, max(rate, 0.5), [self.kinds[name] for name in only]
-        return arrived, max(rate, 0.5), list(self.kinds.values()) or None
+        return arrived, max(rate, 0.5), self.only_kinds.get(self.phase_at(t)[0].name, ())
 
 
 def scaled(phases: tuple[Phase, ...], factor: float) -> tuple[Phase, ...]:

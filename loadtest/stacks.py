@@ -32,11 +32,12 @@ def free_port() -> int:
 class OwnStack:
     """nginx, ``web`` gunicorn replicas, a worker and beat, as `make stack` starts them, on ports of its own."""
 
-    def __init__(self, *, name: str, web: int, database: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *, name: str, web: int, database: str, env: dict[str, str] | None = None,
+                 run_dir: Path | None = None) -> None:
         self.name = name
         self.web = web
         self.database = database
-        self.run_dir = ROOT / "var" / "stacks" / name
+        self.run_dir = run_dir or ROOT / "var" / "stacks" / name
         self.port = free_port()
         self.web_ports = [free_port() for _ in range(web)]
         self.worker_metrics_port = free_port()

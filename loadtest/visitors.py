@@ -76,9 +76,10 @@ class Visitor(HttpUser):
     def on_start(self) -> None:
         self.address = str(ipaddress.IPv4Address(FIRST_ADDRESS + next(_addresses)))
         self.client.mount("http://", SourceAddressAdapter(self.address))
-        shape = self.environment.shape_class
-        self.from_campaign = shape is not None and random.random() < shape.campaign_share()
-        self.phase = shape.phase_at(shape.get_run_time())[0].name if shape is not None else ""
+        shape = self.environment.shape_class  # the locustfile's Scenario
+        now = shape.get_run_time()
+        self.from_campaign = random.random() < shape.profile.campaign_share(now)
+        self.phase = shape.profile.phase_at(now)[0].name
 
     @task
     def visit(self) -> None:
