@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # no screen: draw to files
 import matplotlib.pyplot as plt  # noqa: E402
 
-from loadtest.record import read_events  # noqa: E402
+from loadtest.record import percentile, read_events  # noqa: E402
 
 COLOURS = {"stampede": "#2553c7", "2023": "#c2410c"}
 WINDOW = 10  # seconds per point of the checkout latency line
@@ -33,7 +33,7 @@ def _checkout_p95(folder: Path, started: float) -> tuple[list[float], list[float
         if event["type"] == "checkout":
             windows.setdefault(int((event["at"] - started) // WINDOW), []).append(event["latency_ms"])
     xs = sorted(windows)
-    return [x * WINDOW + WINDOW / 2 for x in xs], [sorted(windows[x])[int(0.95 * (len(windows[x]) - 1))] for x in xs]
+    return [x * WINDOW + WINDOW / 2 for x in xs], [percentile(windows[x], 0.95) for x in xs]
 
 
 def _prometheus(result: dict, name: str, started: float) -> tuple[list[float], list[float]]:

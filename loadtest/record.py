@@ -8,6 +8,7 @@ saw); per-second counts of every response go to ``seconds.json`` at the end.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -60,3 +61,10 @@ def read_events(folder: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The ``share`` percentile of ``values`` by nearest rank, or None for no values."""
+    if not values:
+        return None
+    return sorted(values)[max(0, math.ceil(share * len(values)) - 1)]

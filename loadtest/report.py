@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from loadtest import charts
-from loadtest.record import read_events
+from loadtest.record import percentile, read_events
 
 # Read from the live Prometheus after each run, for the charts.
 PROMETHEUS_SERIES = {
@@ -22,14 +22,6 @@ PROMETHEUS_SERIES = {
     "celery_backlog": "max(stampede_celery_queue_depth)",
 }
 ROOM_ESTIMATE_MIN_WAIT = 10.0  # seconds: shorter waits are below the room's own polling interval
-
-
-def percentile(values: list[float], share: float) -> float | None:
-    """The ``share`` percentile (nearest rank), or None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
 def checkout_figures(checkouts: list[dict], buyers: list[dict]) -> dict:
