@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from loadtest.record import percentile, read_events  # noqa: E402
 
-COLOURS = {"stampede": "#2553c7", "2023": "#c2410c"}
+COLOURS = {"stampede": "#2553c7", "2023": "#c2410c", "stampede-no-room": "#15803d"}
 WINDOW = 10  # seconds per point of the checkout latency line
 
 

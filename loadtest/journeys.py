@@ -114,26 +114,24 @@ class Buyer(Shopper):
         self.place_order(fields)
 
     def place_order(self, fields: dict[str, str]) -> None:
-        number = self.recorder_number()
-        form = {**fields, "email": f"buyer{number}@loadtest.example", "full_name": f"Buyer {number}",
-                "address": f"{number} Load Street", "postal_code": "1011 AB", "city": "Amsterdam", "country": "Netherlands"}
+        """Submit the checkout form; when the shop is too busy to answer, submit it again (same key)."""
+        customer = self.address.replace(".", "-")
+        form = {**fields, "email": f"buyer-{customer}@loadtest.example", "full_name": f"Buyer {customer}",
+                "address": f"{customer} Load Street", "postal_code": "1011 AB", "city": "Amsterdam", "country": "Netherlands"}
         for attempt in range(1, 4):
             started = time.perf_counter()
             response = self.post("/checkout/", form, name="place order", allow_redirects=False)
-            latency_ms = (time.perf_counter() - started) * 1000
-            location = response.headers.get("Location", "")
-            outcome = ("order" if response.status_code == 302 and "/orders/" in location
-                       else "sold_out" if response.status_code == 302 else
-                       "retry" if response.status_code in RETRYABLE else "rejected")
-            self.note("checkout", attempt=attempt, status=response.status_code, latency_ms=latency_ms, outcome=outcome)
+            outcome = checkout_outcome(response)
+            self.note("checkout", attempt=attempt, status=response.status_code, outcome=outcome,
+                      latency_ms=(time.perf_counter() - started) * 1000)
             if outcome == "order":
-                return self.read_order(location)
+                self.read_order(response.headers["Location"])
+                return
             if outcome != "retry":
                 self.note("buyer", outcome=outcome, status=response.status_code, step="checkout")
-                return None
+                return
             gevent.sleep(min(float(response.headers.get("Retry-After", 3)), 10))
         self.note("buyer", outcome="gave_up", status=response.status_code, step="checkout")
-        return None
 
     def read_order(self, location: str) -> None:
         token = location.rstrip("/").rsplit("/", 1)[-1]
@@ -141,8 +139,12 @@ class Buyer(Shopper):
         found = ORDER_NUMBER.search(response.text) if answered(response) else None
         self.note("buyer", outcome="order", order_token=token, order_number=found.group(0) if found else "")
 
-    def recorder_number(self) -> str:
-        return self.address.replace(".", "-")
+
+def checkout_outcome(response) -> str:
+    """What the shop said to a checkout: an order, sold out (back to the cart), too busy, or no."""
+    if response.status_code == 302:
+        return "order" if "/orders/" in response.headers.get("Location", "") else "sold_out"
+    return "retry" if response.status_code in RETRYABLE else "rejected"
 
 
 class AppUser(Visitor):

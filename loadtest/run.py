@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtest import report
-from loadtest.monitoring import Prometheus
+from loadtest.monitoring import INTERVAL_SECONDS, Prometheus
 from loadtest.shapes import shape_for
 from loadtest.stacks import ROOT, OwnStack
 
@@ -35,6 +35,8 @@ GATEWAY = {"SHOP_FAKE_PAYMENT_OUTCOME": "delay", "SHOP_FAKE_PAYMENT_DELAY_SECOND
 ROOM = ("auto", "--new-users-per-minute", "600", "--total-active-users", "3000", "--session-duration", "2")
 CONFIGURATIONS = {
     "stampede": {"web": 2, "env": {}, "room": ROOM},
+    # Not run by default: Stampede with the room left off, to tell the room's part from the rest.
+    "stampede-no-room": {"web": 2, "env": {}, "room": None},
     "2023": {"web": 1, "env": {"STACK_SETTINGS_MODULE": "config.settings.outage_2023", "STACK_MICROCACHE": "off"},
              "room": None},
 }
@@ -86,7 +88,7 @@ def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: t
         locust(target, scenario=scenario, quick=quick, folder=folder)
         audit = json.loads(target.run("-m", "loadtest.audit", "check", "--folder", str(folder),
                                       "--record", str(folder / "record")))
-        time.sleep(2 * 5)  # two more evaluations, so the last state of every alert is recorded
+        time.sleep(2 * INTERVAL_SECONDS)  # two more evaluations: the last state of every alert is recorded
         ended = time.time()
         monitoring = {"alerts": prometheus.alerts(started, ended), "rules": prometheus.rules(),
                       "targets": prometheus.scrape_health(),
@@ -145,7 +147,7 @@ def main() -> int:
     parser.add_argument("--scenario", required=True, choices=["baseline", "influencer", "flash-sale", "cold-start", "smoke"])
     parser.add_argument("--quick", action="store_true", help="the shortened scenario")
     parser.add_argument("--against", type=Path, help="the run folder of a running `make stack` (e.g. var/stack)")
-    parser.add_argument("--configurations", default="stampede,2023", help="comma-separated: stampede, 2023")
+    parser.add_argument("--configurations", default="stampede,2023", help=f"comma-separated, of: {', '.join(CONFIGURATIONS)}")
     parser.add_argument("--out", type=Path, help="the results folder (default var/loadtest/<scenario>)")
     args = parser.parse_args()
     out = args.out or RESULTS / args.scenario

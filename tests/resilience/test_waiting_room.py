@@ -88,6 +88,20 @@ def test_apps_get_the_same_as_json(product):
     assert 10 <= data["refresh_after_seconds"] <= 15
 
 
+def test_the_queue_page_carries_its_place_and_estimate_for_scripts_as_the_json_does(product):
+    room("on", total_active_users=1, new_users_per_minute=60)
+    occupy(1)
+    queued = visitor("203.0.113.5")
+    queued.get(CATALOG)  # takes a ticket: the next answers are for the same place in line
+
+    page = queued.get(CATALOG).content.decode()
+    data = queued.get(CATALOG, HTTP_ACCEPT="application/json").json()
+
+    assert re.search(r'data-waiting-room="queued"', page)
+    assert int(re.search(r'data-position="(\d+)"', page).group(1)) == data["position"]
+    assert int(re.search(r'data-estimated-wait-seconds="(\d+)"', page).group(1)) == data["estimated_wait_seconds"]
+
+
 def test_visitors_are_let_in_first_come_first_served_within_the_active_cap(product):
     room("on", total_active_users=2)
     occupy(2)

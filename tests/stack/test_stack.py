@@ -1,5 +1,5 @@
 """End to end through nginx: requests spread over the replicas, a dead replica costs no GET,
-and a checkout placed through nginx is confirmed by the stack's worker.
+and a checkout placed through nginx is confirmed by the stack's worker, emailed and charged once.
 
 The tests run in file order; the replica-killing one comes last.
 """
@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import threading
 import time
 import urllib.error
@@ -85,6 +86,12 @@ def test_a_checkout_through_nginx_is_confirmed_by_the_worker(stack):
 
     assert "/orders/" in order_url
     assert wait_until(lambda: "Your order is confirmed" in get(order_url, opener)[1], timeout=30)
+    # The stack keeps what the customer was sent and charged, where an audit can read it back.
+    number = re.search(r"SP-[0-9A-Z]{4}-[0-9A-Z]{4}", get(order_url, opener)[1]).group(0)
+    mail = "".join(path.read_text() for path in (stack.run_dir / "mail").glob("*.log"))
+    assert f"Subject: Your Stampede order {number} is confirmed" in mail
+    with sqlite3.connect(stack.run_dir / "payments.sqlite3") as ledger:
+        assert ledger.execute("SELECT approved FROM charges WHERE idempotency_key = ?", [number]).fetchall() == [(1,)]
 
 
 def test_a_replica_killed_under_load_costs_no_get_request(stack):
