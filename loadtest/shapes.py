@@ -131,7 +131,9 @@ class Influencer(ArrivalShape):
         Phase("second wave", 30, 0, SECOND_WAVE),
         Phase("second wave hold", 30, SECOND_WAVE),
         Phase("second wave decay", 30, SECOND_WAVE, 0),
-        Phase("tail", 180),  # long enough for alerts to resolve and queues to drain
+        # The usual traffic again, long enough for a waiting room's queue to drain and the alerts
+        # to resolve (a run that ended with both still engaged showed 180 s was not).
+        Phase("tail", 300),
     )
     quick_phases = (
         Phase("baseline", 45), Phase("spike", 20, 0, SPIKE), Phase("spike hold", 40, SPIKE), Phase("decay", 20, SPIKE, 0),
