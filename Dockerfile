@@ -50,6 +50,7 @@ CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"]
 FROM nginx:1.28-alpine AS nginx
 COPY --from=build /app/staticfiles /srv/static
 COPY deploy/nginx/errors /srv/errors
+COPY deploy/nginx/page-cache-keys.conf /etc/nginx/stampede/page-cache-keys.conf
 # The image's entrypoint renders /etc/nginx/templates/*.template into conf.d/ with envsubst,
 # replacing the stock default.conf; NGINX_ENVSUBST_FILTER keeps nginx's own $variables intact.
 COPY deploy/nginx/stampede.conf.template /etc/nginx/templates/default.conf.template

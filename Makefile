@@ -49,10 +49,11 @@ test: install-dev system-packages
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 
-## stack: nginx on 127.0.0.1:8080 in front of WEB gunicorn replicas, a worker and beat (no Docker)
+## stack: nginx on 127.0.0.1:8080 in front of WEB browsing and CHECKOUT buying replicas, a worker and beat (no Docker)
 WEB ?= 2
+CHECKOUT ?= 1
 stack: install system-packages
-	$(PY) deploy/localstack.py up --web $(WEB)
+	$(PY) deploy/localstack.py up --web $(WEB) --checkout $(CHECKOUT)
 
 stack-down:
 	$(PY) deploy/localstack.py down

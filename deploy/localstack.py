@@ -1,10 +1,17 @@
 """`make stack`: the compose topology on this machine, without Docker.
 
-nginx (Debian's) on 127.0.0.1:8080 in front of N gunicorn replicas, a Celery worker
-and beat, against the local PostgreSQL and Redis. Every process is started by this
-script, its PID written under var/stack/pids, and `down` stops exactly those.
+nginx (Debian's) on 127.0.0.1:8080 in front of two pools of gunicorn replicas: N for
+browsing (catalog, product and search pages) and M for cart, checkout, order pages and
+the admin, so buying never waits behind browsing. A Celery worker and beat run beside
+them, against the local PostgreSQL and Redis. Every process is started by this script,
+its PID written under var/stack/pids, and `down` stops exactly those.
 
-    python deploy/localstack.py up --web 3
+On one machine the pools share its cores: the browsing replicas run at a lower CPU
+priority (nice), as compose's cpu_shares and Kubernetes' CPU requests give each pool its
+own share, so a flood of page views cannot take the CPU that checkout needs. With
+`--checkout 0` the web replicas serve everything (the 2023 configuration of make loadtest).
+
+    python deploy/localstack.py up --web 2 --checkout 1
     python deploy/localstack.py down
 """
 from __future__ import annotations
@@ -26,9 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # Overridable so the end-to-end tests run a stack of their own beside a developer's.
 RUN_DIR = Path(os.environ.get("STACK_RUN_DIR", ROOT / "var" / "stack"))
 PORT = os.environ.get("STACK_PORT", "8080")
-FIRST_WEB_PORT = int(os.environ.get("STACK_FIRST_WEB_PORT", 8101))
-# Or the replicas' ports one by one (comma-separated), for callers that picked free ports.
-EXPLICIT_WEB_PORTS = [int(port) for port in os.environ.get("STACK_WEB_PORTS", "").split(",") if port]
+FIRST_PORTS = {"web": 8101, "checkout": 8201}
+# Or each pool's ports one by one (STACK_WEB_PORTS, STACK_CHECKOUT_PORTS), for callers that picked free ports.
+EXPLICIT_PORTS = {pool: [int(port) for port in os.environ.get(f"STACK_{pool.upper()}_PORTS", "").split(",") if port]
+                  for pool in FIRST_PORTS}
+# How much less the browsing replicas are scheduled than checkout (nice, 0 to 19).
+WEB_NICE = int(os.environ.get("STACK_WEB_NICE", 10))
+WORKERS = os.environ.get("GUNICORN_WORKERS", "2")
+THREADS = os.environ.get("GUNICORN_THREADS", "2")
 WORKER_METRICS_PORT = os.environ.get("STACK_WORKER_METRICS_PORT", "9808")
 # `make loadtest` runs the 2023 configuration through the same script: its settings module,
 # and nginx without the microcache ("off" as nginx's proxy_cache value).
@@ -107,22 +119,31 @@ def render(template: Path, values: dict[str, str]) -> str:
     return re.sub(r"\$\{(STAMPEDE_[A-Z_]+)\}", lambda match: values[match.group(1)], template.read_text())
 
 
-def web_ports(web_count: int) -> list[int]:
-    if EXPLICIT_WEB_PORTS:
-        if len(EXPLICIT_WEB_PORTS) < web_count:
-            raise SystemExit(f"STACK_WEB_PORTS names {len(EXPLICIT_WEB_PORTS)} ports for {web_count} replicas")
-        return EXPLICIT_WEB_PORTS[:web_count]
-    return [FIRST_WEB_PORT + index for index in range(web_count)]
+def pool_ports(pool: str, count: int) -> list[int]:
+    explicit = EXPLICIT_PORTS[pool]
+    if explicit:
+        if len(explicit) < count:
+            raise SystemExit(f"STACK_{pool.upper()}_PORTS names {len(explicit)} ports for {count} replicas")
+        return explicit[:count]
+    return [FIRST_PORTS[pool] + index for index in range(count)]
 
 
-def write_nginx_config(web_count: int) -> Path:
+def upstream_servers(ports: list[int], *, max_conns: int | None = None) -> str:
+    cap = f" max_conns={max_conns}" if max_conns else ""
+    return " ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s{cap};" for port in ports)
+
+
+def write_nginx_config(pools: dict[str, list[int]]) -> Path:
     nginx_dir = RUN_DIR / "nginx"
     shutil.rmtree(nginx_dir / "cache", ignore_errors=True)  # a new stack starts with an empty microcache
     for sub in ("cache", "client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (nginx_dir / sub).mkdir(parents=True, exist_ok=True)
-    servers = " ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in web_ports(web_count))
+    # A browsing replica is sent at most as many requests as it has threads: the rest are
+    # answered by nginx at once (a stale page, or the busy page), never queued in gunicorn.
+    slots = int(WORKERS) * int(THREADS)
     values = {
-        "STAMPEDE_UPSTREAM_SERVERS": servers,
+        "STAMPEDE_UPSTREAM_SERVERS": upstream_servers(pools["web"], max_conns=slots),
+        "STAMPEDE_CHECKOUT_SERVERS": upstream_servers(pools["checkout"] or pools["web"]),
         "STAMPEDE_RESOLVER": "",
         "STAMPEDE_STATIC_ROOT": str(ROOT / "staticfiles"),
         "STAMPEDE_CACHE_DIR": str(nginx_dir / "cache"),
@@ -130,6 +151,7 @@ def write_nginx_config(web_count: int) -> Path:
         "STAMPEDE_ERROR_PAGES": str(ROOT / "deploy" / "nginx" / "errors"),
         "STAMPEDE_RUN_DIR": str(RUN_DIR),
         "STAMPEDE_MICROCACHE": MICROCACHE,
+        "STAMPEDE_PAGE_CACHE_KEYS": str(ROOT / "deploy" / "nginx" / "page-cache-keys.conf"),
         # As root, nginx's workers would run as nobody, who cannot write our cache folder.
         "STAMPEDE_USER": "user root;" if os.geteuid() == 0 else "",
     }
@@ -140,12 +162,29 @@ def write_nginx_config(web_count: int) -> Path:
     return main
 
 
-def start(name: str, command: list[str], extra_env: dict[str, str] | None = None) -> None:
+def start(name: str, command: list[str], extra_env: dict[str, str] | None = None, *, nice: int = 0) -> None:
     log = open(LOGS / f"{name}.log", "ab")
     process = subprocess.Popen(
-        command, cwd=ROOT, env=process_env(extra_env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        command, cwd=ROOT, env=process_env(extra_env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,
     )
     (PIDS / f"{name}.pid").write_text(str(process.pid))
+
+
+def start_replica(pool: str, index: int, port: int) -> None:
+    name = f"{pool}-{index + 1}"
+    start(
+        name,
+        [PYTHON, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"],
+        {
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": WORKERS,
+            "GUNICORN_THREADS": THREADS,
+            "GUNICORN_ACCESSLOG": "",
+            "PROMETHEUS_MULTIPROC_DIR": str(RUN_DIR / "metrics" / name),
+        },
+        nice=WEB_NICE if pool == "web" else 0,
+    )
 
 
 def wait_until_up(urls: list[str], timeout: float = 90) -> bool:
@@ -163,7 +202,7 @@ def wait_until_up(urls: list[str], timeout: float = 90) -> bool:
     return not pending
 
 
-def up(web_count: int) -> int:
+def up(web_count: int, checkout_count: int) -> int:
     if any(PIDS.glob("*.pid")):
         down()
     for folder in (PIDS, LOGS, RUN_DIR / "metrics"):
@@ -177,17 +216,10 @@ def up(web_count: int) -> int:
     manage("migrate", "--noinput", "-v", "0")
     manage("collectstatic", "--noinput", "-v", "0")
     manage("seed_catalog")
-    for index, web_port in enumerate(web_ports(web_count)):
-        start(
-            f"web-{index + 1}",
-            [PYTHON, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"],
-            {
-                "GUNICORN_BIND": f"127.0.0.1:{web_port}",
-                "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "2"),
-                "GUNICORN_ACCESSLOG": "",
-                "PROMETHEUS_MULTIPROC_DIR": str(RUN_DIR / "metrics" / f"web-{index + 1}"),
-            },
-        )
+    pools = {"web": pool_ports("web", web_count), "checkout": pool_ports("checkout", checkout_count)}
+    for pool, ports in pools.items():
+        for index, port in enumerate(ports):
+            start_replica(pool, index, port)
     worker_metrics = RUN_DIR / "metrics" / "worker"
     shutil.rmtree(worker_metrics, ignore_errors=True)
     worker_metrics.mkdir(parents=True)
@@ -197,24 +229,26 @@ def up(web_count: int) -> int:
         {"PROMETHEUS_MULTIPROC_DIR": str(worker_metrics), "CELERY_METRICS_PORT": WORKER_METRICS_PORT},
     )
     start("beat", [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info", "--schedule", str(RUN_DIR / "celerybeat-schedule")])
-    start("nginx", ["nginx", "-p", str(RUN_DIR), "-c", str(write_nginx_config(web_count)), "-g", "daemon off;"])
+    start("nginx", ["nginx", "-p", str(RUN_DIR), "-c", str(write_nginx_config(pools)), "-g", "daemon off;"])
 
-    replicas = [f"http://127.0.0.1:{port}/healthz" for port in web_ports(web_count)]
+    replicas = [f"http://127.0.0.1:{port}/healthz" for ports in pools.values() for port in ports]
     if not wait_until_up([*replicas, f"http://127.0.0.1:{PORT}/readyz"]):
         print(f"The stack did not come up; see {LOGS}", file=sys.stderr)
         down()
         return 1
-    describe(web_count)
-    print(f"Stampede is up at http://127.0.0.1:{PORT}/ ({web_count} web replicas, worker, beat, nginx).")
+    describe(pools)
+    print(f"Stampede is up at http://127.0.0.1:{PORT}/ ({web_count} web and {checkout_count} checkout replicas,"
+          " worker, beat, nginx).")
     print("Stop it with `make stack-down`; run management commands with `make manage ARGS=...`.")
     return 0
 
 
-def describe(web_count: int) -> None:
+def describe(pools: dict[str, list[int]]) -> None:
     """Write stack.json: where each part listens, for tools that watch a running stack (make loadtest)."""
     (RUN_DIR / "stack.json").write_text(json.dumps({
         "url": f"http://127.0.0.1:{PORT}",
-        "web_ports": web_ports(web_count),
+        "web_ports": pools["web"],
+        "checkout_ports": pools["checkout"],
         "worker_metrics_port": int(WORKER_METRICS_PORT),
         "settings_module": SETTINGS_MODULE,
         "env_file": str(ENV_FILE),
@@ -270,10 +304,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     up_parser = commands.add_parser("up", help="start the stack and return once it answers")
-    up_parser.add_argument("--web", type=int, default=int(os.environ.get("WEB", 2)), help="web replicas")
+    up_parser.add_argument("--web", type=int, default=int(os.environ.get("WEB", 2)), help="browsing replicas")
+    up_parser.add_argument("--checkout", type=int, default=int(os.environ.get("CHECKOUT", 1)),
+                           help="cart and checkout replicas (0: the web replicas serve them)")
     commands.add_parser("down", help="stop exactly what `up` started")
     args = parser.parse_args()
-    return up(args.web) if args.command == "up" else down()
+    return up(args.web, args.checkout) if args.command == "up" else down()
 
 
 if __name__ == "__main__":

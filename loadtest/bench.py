@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +39,8 @@ class Result:
     non_2xx: int
 
 
-# Each request a URL never seen before: the page cache misses every time, while the
-# query and fragment caches beneath it stay warm.
-NEW_URL_EVERY_REQUEST = Path(__file__).with_name("unique_urls.lua")
+# Each request an influencer's link of its own: utm_* tags and a new fbclid every time.
+TAGGED_LINKS = Path(__file__).with_name("tagged_links.lua")
 
 
 def wrk(name: str, url: str, seconds: int, headers: dict[str, str] | None = None, script: Path | None = None) -> Result:
@@ -50,7 +50,9 @@ def wrk(name: str, url: str, seconds: int, headers: dict[str, str] | None = None
         command[1:1] = ["-H", f"{header}: {value}"]
     if script is not None:
         command[1:1] = ["-s", str(script)]
-    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    # The tagged-links script asks for the page of the URL's path.
+    env = {**os.environ, "WRK_PATH": urllib.parse.urlsplit(url).path}
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60, env=env).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
@@ -68,6 +70,12 @@ def bench_stack(web: int) -> OwnStack:
     """A stack of the benchmark's own, with its reference views, 3 workers a replica."""
     env = {"ROOT_URLCONF": "loadtest.bench_urls", "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "3")}
     return OwnStack(name=f"bench-{web}", web=web, database="stampede_bench", env=env)
+
+
+def a_product_path(stack: OwnStack) -> str:
+    """The path of the first product the catalog lists."""
+    with urllib.request.urlopen(f"{stack.url}/", timeout=10) as response:
+        return re.search(r'href="(/products/[\w-]+/)"', response.read().decode()).group(1)
 
 
 def publish_static_copy(stack: OwnStack) -> str:
@@ -100,7 +108,7 @@ def main() -> int:
                 ("constant view (reference)", f"{replica}/bench/constant", None),
                 ("minimal 24-product page, uncached (reference)", f"{replica}/bench/minimal", None),
                 ("catalog page, warm", f"{replica}/", None),
-                ("catalog page, cold (page cache miss)", f"{replica}/", NEW_URL_EVERY_REQUEST),
+                ("catalog page, cold (page cache miss)", f"{replica}/bench/catalog-without-page-cache", None),
             ]
             # Interleaved rounds, medians kept: this machine's noise hits every scenario alike.
             rounds = [[wrk(name, url, seconds, script=script) for name, url, script in scenarios]
@@ -109,6 +117,10 @@ def main() -> int:
         if args.only != "app":
             edge.append(wrk("nginx static file (ceiling)", publish_static_copy(stack), seconds))
             edge.append(wrk("catalog via nginx microcache, 1 replica", f"{stack.url}/", seconds))
+            product = f"{stack.url}{a_product_path(stack)}"
+            edge.append(wrk("product page via nginx microcache, plain link", product, seconds))
+            edge.append(wrk("product page via nginx microcache, influencer's link (utm_*, new fbclid each)",
+                            product, seconds, script=TAGGED_LINKS))
             edge.append(wrk("catalog via nginx, no microcache, 1 replica", f"{stack.url}/", seconds, uncached))
     if args.only != "app":
         with bench_stack(web=3) as stack:

@@ -1,14 +1,19 @@
-"""The shop's URLs plus two reference views, for `make bench` only (ROOT_URLCONF=loadtest.bench_urls).
+"""The shop's URLs plus reference views, for `make bench` only (ROOT_URLCONF=loadtest.bench_urls).
 
 The references are the anchors the shop's pages are measured against, in the same run:
-the cheapest possible Django view, and the simplest uncached page of 24 products.
+the cheapest possible Django view, and the simplest uncached page of 24 products. The
+catalog without its page cache is the shop's own view, rendered on every request while
+the query and fragment caches beneath it stay warm (a page-cache miss).
 """
+from inspect import unwrap
+
 from django.http import HttpRequest, HttpResponse
 from django.template import Context, Template
 from django.urls import path
 
 from config.urls import handler404, handler500, urlpatterns as shop_urlpatterns  # noqa: F401
 from shop.models import Product
+from shop.views.catalog import product_list
 
 MINIMAL_PAGE = Template(
     "<!doctype html><title>Products</title><ul>{% for p in products %}<li>{{ p.name }} {{ p.price }}</li>{% endfor %}</ul>"
@@ -27,5 +32,6 @@ def minimal_products(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("bench/constant", constant),
     path("bench/minimal", minimal_products),
+    path("bench/catalog-without-page-cache", unwrap(product_list)),
     *shop_urlpatterns,
 ]

@@ -26,11 +26,12 @@ INTERVAL_SECONDS = 5
 
 
 class Prometheus:
-    def __init__(self, folder: Path, *, targets: dict[str, list[str]]) -> None:
+    def __init__(self, folder: Path, *, targets: dict[str, dict[str, list[str]]]) -> None:
+        """``targets``: for each scrape job, its addresses by pool (a label, as compose's DNS names give)."""
         self.folder = folder
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.targets = {**targets, "prometheus": [f"127.0.0.1:{self.port}"]}
+        self.targets = {**targets, "prometheus": {"prometheus": [f"127.0.0.1:{self.port}"]}}
         self.process: subprocess.Popen | None = None
 
     def config(self) -> dict:
@@ -41,8 +42,10 @@ class Prometheus:
         for job in project["scrape_configs"]:
             if job["job_name"] not in self.targets:
                 continue
-            listed = {key: value for key, value in job.items() if not key.endswith("_sd_configs")}
-            jobs.append({**listed, "static_configs": [{"targets": self.targets[job["job_name"]]}]})
+            listed = {key: value for key, value in job.items() if not key.endswith("_sd_configs") and key != "relabel_configs"}
+            groups = [{"targets": addresses, "labels": {"pool": pool}}
+                      for pool, addresses in self.targets[job["job_name"]].items() if addresses]
+            jobs.append({**listed, "static_configs": groups})
         return {
             "global": {**project["global"], "scrape_interval": interval, "evaluation_interval": interval},
             "rule_files": [str(PROJECT_CONFIG.parent / name) for name in project["rule_files"]],

@@ -30,15 +30,19 @@ from loadtest.stacks import ROOT, OwnStack
 RESULTS = ROOT / "var" / "loadtest"
 # A card processor that answers in half a second: in the 2023 configuration checkout waits for it.
 GATEWAY = {"SHOP_FAKE_PAYMENT_OUTCOME": "delay", "SHOP_FAKE_PAYMENT_DELAY_SECONDS": "0.5"}
-# The room as an operator would set it for this machine: in auto mode it queues only above
-# 10 new visitors a second (five times the usual), and holds a place for 2 idle minutes.
-ROOM = ("auto", "--new-users-per-minute", "600", "--total-active-users", "3000", "--session-duration", "2")
+# The room as an operator would set it for this machine: in auto mode it queues above 10 new
+# visitors a second (five times the usual), or sooner when placing an order takes over 100 ms
+# (p95) or requests wait over 100 ms for a thread; then it lets in between 120 and 600 a minute,
+# and holds a place for 2 idle minutes.
+ROOM = ("auto", "--new-users-per-minute", "600", "--min-users-per-minute", "120", "--target-latency-ms", "100",
+        "--target-queue-ms", "100", "--total-active-users", "3000", "--session-duration", "2")
 CONFIGURATIONS = {
-    "stampede": {"web": 2, "env": {}, "room": ROOM},
+    "stampede": {"web": 2, "checkout": 1, "env": {}, "room": ROOM},
     # Not run by default: Stampede with the room left off, to tell the room's part from the rest.
-    "stampede-no-room": {"web": 2, "env": {}, "room": None},
-    "2023": {"web": 1, "env": {"STACK_SETTINGS_MODULE": "config.settings.outage_2023", "STACK_MICROCACHE": "off"},
-             "room": None},
+    "stampede-no-room": {"web": 2, "checkout": 1, "env": {}, "room": None},
+    # One replica serving everything, at the same CPU priority as Stampede's checkout pool.
+    "2023": {"web": 1, "checkout": 0, "room": None, "env": {
+        "STACK_SETTINGS_MODULE": "config.settings.outage_2023", "STACK_MICROCACHE": "off", "STACK_WEB_NICE": "0"}},
 }
 SALE_UNITS = {False: 100, True: 50}  # the flash sale's stock (full, quick)
 
@@ -49,6 +53,7 @@ class Target:
 
     url: str
     web_ports: list[int]
+    checkout_ports: list[int]
     worker_metrics_port: int
     settings_module: str
     env_file: str
@@ -81,8 +86,9 @@ def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: t
     featured_stock = SALE_UNITS[quick] if scenario == "flash-sale" else 100_000
     prepared = json.loads(target.run("-m", "loadtest.audit", "prepare", "--folder", str(folder),
                                      "--featured-stock", str(featured_stock)))
-    targets = {"stampede-web": [f"127.0.0.1:{port}" for port in target.web_ports],
-               "stampede-worker": [f"127.0.0.1:{target.worker_metrics_port}"]}
+    targets = {"stampede-web": {pool: [f"127.0.0.1:{port}" for port in ports]
+                                for pool, ports in (("web", target.web_ports), ("checkout", target.checkout_ports))},
+               "stampede-worker": {"worker": [f"127.0.0.1:{target.worker_metrics_port}"]}}
     with Prometheus(folder / "prometheus", targets=targets) as prometheus:
         started = time.time()
         locust(target, scenario=scenario, quick=quick, folder=folder)
@@ -136,8 +142,8 @@ def run_own_stack(name: str, *, scenario: str, quick: bool, folder: Path) -> dic
     configuration = CONFIGURATIONS[name]
     env = {**GATEWAY, **configuration["env"]}
     run_id = f"{name}_{os.getpid()}"  # two sittings at once (a developer's and the suite's) never meet
-    with OwnStack(name=f"loadtest-{run_id}", web=configuration["web"], database=f"stampede_loadtest_{run_id}",
-                  env=env, run_dir=fresh(folder) / "stack") as stack:
+    with OwnStack(name=f"loadtest-{run_id}", web=configuration["web"], checkout=configuration["checkout"],
+                  database=f"stampede_loadtest_{run_id}", env=env, run_dir=fresh(folder) / "stack") as stack:
         target = Target.read(stack.run_dir)
         return measure(target, scenario=scenario, quick=quick, folder=folder, room=configuration["room"])
 

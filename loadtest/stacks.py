@@ -30,16 +30,18 @@ def free_port() -> int:
 
 
 class OwnStack:
-    """nginx, ``web`` gunicorn replicas, a worker and beat, as `make stack` starts them, on ports of its own."""
+    """nginx, ``web`` browsing and ``checkout`` buying replicas, a worker and beat, as `make stack` starts them."""
 
-    def __init__(self, *, name: str, web: int, database: str, env: dict[str, str] | None = None,
+    def __init__(self, *, name: str, web: int, database: str, checkout: int = 1, env: dict[str, str] | None = None,
                  run_dir: Path | None = None) -> None:
         self.name = name
         self.web = web
+        self.checkout = checkout
         self.database = database
         self.run_dir = run_dir or ROOT / "var" / "stacks" / name
         self.port = free_port()
         self.web_ports = [free_port() for _ in range(web)]
+        self.checkout_ports = [free_port() for _ in range(checkout)]
         self.worker_metrics_port = free_port()
         self.cache_prefix = f"stampede-{name}"
         self.env = {
@@ -47,6 +49,7 @@ class OwnStack:
             "STACK_RUN_DIR": str(self.run_dir),
             "STACK_PORT": str(self.port),
             "STACK_WEB_PORTS": ",".join(map(str, self.web_ports)),
+            "STACK_CHECKOUT_PORTS": ",".join(map(str, self.checkout_ports)),
             "STACK_WORKER_METRICS_PORT": str(self.worker_metrics_port),
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
             "CACHE_KEY_PREFIX": self.cache_prefix,
@@ -64,7 +67,7 @@ class OwnStack:
     def __enter__(self) -> OwnStack:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
-            self._localstack("up", "--web", str(self.web))
+            self._localstack("up", "--web", str(self.web), "--checkout", str(self.checkout))
         except BaseException:
             self.__exit__()
             raise

@@ -16,6 +16,7 @@ class WaitingRoomConfigAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["mode", "live_state"]}),
         ("Limits", {"fields": ["total_active_users", "new_users_per_minute", "session_duration"]}),
+        ("Auto mode: engage on overload", {"fields": ["target_latency_ms", "target_queue_ms", "min_users_per_minute"]}),
         ("What is guarded and what visitors read", {"fields": ["protected_paths", "message"]}),
         ("Scheduled event (optional)", {"fields": ["event_start", "event_end"]}),
     ]
@@ -44,7 +45,7 @@ class WaitingRoomConfigAdmin(admin.ModelAdmin):
         except RoomStoreError:
             return "The room's state cannot be read (Redis is unavailable)."
         return format_html(
-            "{} waiting, {} of {} active, {} let in over the last {} s",
+            "{} waiting, {} of {} active, {} let in from the queue over the last {} s",
             status.queue_length, status.active_users, config.total_active_users,
             status.admissions_in_window, round(status.window_seconds),
         )

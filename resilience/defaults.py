@@ -30,6 +30,13 @@ DEFAULTS: dict[str, object] = {
     # processes show within this time (0 asks Redis on every request).
     "CACHE_VERSION_LOCAL_SECONDS": 1.0,
     "PAGE_CACHE_TIMEOUT": 60,
+    # Query parameters that only say where a visitor came from. No cached page's key may hold
+    # one (resilience.checks); add the project's own to PAGE_CACHE_EXTRA_TRACKING_PARAMETERS.
+    "PAGE_CACHE_TRACKING_PARAMETERS": [
+        "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "fbclid", "gclid",
+        "dclid", "msclkid", "ttclid", "twclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "yclid", "ref",
+    ],
+    "PAGE_CACHE_EXTRA_TRACKING_PARAMETERS": [],
     # The in-process tier: keys carry the version, so edits show at once; this only bounds
     # how long a value refreshed by another process stays older here.
     "CACHE_LOCAL_SECONDS": 5,
@@ -55,11 +62,21 @@ DEFAULTS: dict[str, object] = {
     "WAITINGROOM_ADDRESS_WINDOW_SECONDS": 600,  # ...in this window
     "WAITINGROOM_TICKET_MAX_AGE_SECONDS": 6 * 3600,
     "WAITINGROOM_RENEW_AFTER_SECONDS": 60,  # an admitted visitor's slot is extended at most this often
-    "WAITINGROOM_REFRESH_SECONDS": (10, 15),  # the queue page reloads after a random time in this range
+    # The queue page reloads after a random time in this range near the front of the line;
+    # further back, after about a fifth of the wait, at most LONGEST seconds.
+    "WAITINGROOM_REFRESH_SECONDS": (10, 15),
+    "WAITINGROOM_REFRESH_LONGEST_SECONDS": 60,
     "WAITINGROOM_EXEMPT_PATHS": ["/admin/", "/static/", "/media/", "/favicon.ico"],
+    # Adaptive admission (adaptive.py): whose latency auto mode watches, and how it steers.
+    "WAITINGROOM_WATCHED_PATHS": [],  # e.g. ["/checkout/"]: the pages that must stay fast
+    "WAITINGROOM_ADAPTIVE_WINDOW_SECONDS": 5,  # each process's p95 is over this many seconds
+    "WAITINGROOM_ADAPTIVE_MIN_SAMPLES": 5,  # fewer samples than this say nothing
+    "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # the pace is multiplied by this each second over target
+    "WAITINGROOM_ADAPTIVE_INCREASE": 0.05,  # ...and grows by this share of the ceiling each second under it
+    "WAITINGROOM_ADAPTIVE_RELEASE_SECONDS": 30,  # calm (under half the targets) this long, nobody waiting: let go
     "WAITINGROOM_ADMIT_IF": "",  # dotted path of a function(request) -> bool: let this visitor through
-    "WAITINGROOM_FAIL_OPEN": True,
-    "WAITINGROOM_SITE_NAME": "",  # shown on the queue page, so visitors know where they wait  # Redis down: let everyone in (True) or refuse new visitors (False)
+    "WAITINGROOM_FAIL_OPEN": True,  # Redis down: let everyone in (True) or refuse new visitors (False)
+    "WAITINGROOM_SITE_NAME": "",  # shown on the queue page, so visitors know where they wait
     # How many proxies of ours append to X-Forwarded-For (nginx: 1); 0 trusts REMOTE_ADDR only.
     "TRUSTED_PROXY_COUNT": 0,
     # --- Outages (views.py) ---

@@ -6,6 +6,9 @@ CACHE_REQUESTS = Counter(
 )
 CACHE_ERRORS = Counter("stampede_cache_errors", "Cache operations that failed or were skipped.", ["reason"])
 REQUESTS_SHED = Counter("stampede_requests_shed", "Requests answered 503 because they waited too long.", ["priority"])
+REQUESTS_UNSTAMPED = Counter(
+    "stampede_requests_unstamped", "Requests that came without X-Request-Start: nothing to shed them by."
+)
 REQUEST_QUEUE_SECONDS = Histogram(
     "stampede_request_queue_seconds",
     "Time between the proxy receiving a request and the app starting on it.",

@@ -4,14 +4,22 @@ Pages go through caching.py like any value: this process's memory first (checked
 the namespace version), then the shared cache for every replica, with stampede
 protection. A response that sets a cookie or varies on one is never stored: it belongs
 to one visitor.
+
+A page's key is its path plus only the query parameters its view reads, declared on the
+decorator, first values in the declared order. A campaign's tags (utm_*, a click id per
+visitor) and junk never reach the key, so an influencer's link is the plain page, served
+from the same entry. The view sees the same parameters the key holds and no others, so
+no request can store under one key a page rendered from another (``?q=a&q=b``).
+nginx's microcache keys pages by the same declaration (keys.py renders its map).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.cache import has_vary_header
 
 from resilience.caching import cached_at
@@ -48,16 +56,23 @@ class CachedPage:
         return response
 
 
-def cache_public_page(namespace: str, *, timeout: float | None = None) -> Callable:
-    """Cache a view's whole GET response for everyone, until ``namespace`` is bumped or ``timeout`` passes."""
+def page_query(query: QueryDict, parameters: tuple[str, ...]) -> QueryDict:
+    """Only ``parameters`` of ``query``, each its first value, in the declared order (what nginx's $arg_ reads)."""
+    return QueryDict(urlencode([(name, query.getlist(name)[0]) for name in parameters if query.getlist(name)]))
+
+
+def cache_public_page(namespace: str, *, query: tuple[str, ...] = (), timeout: float | None = None) -> Callable:
+    """Cache a view's whole GET response for everyone, keyed by its path and the ``query`` parameters it reads."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if request.method not in ("GET", "HEAD"):
                 return view(request, *args, **kwargs)
+            request.GET = page_query(request.GET, query)
+            page_key = f"page:{request.path}?{request.GET.urlencode()}"
             try:
-                full_key = make_key(namespace, namespace_version(namespace), f"page:{request.get_full_path()}")
+                full_key = make_key(namespace, namespace_version(namespace), page_key)
             except CacheUnavailable:
                 CACHE_REQUESTS.labels(namespace=namespace, result="bypass").inc()
                 return view(request, *args, **kwargs)
@@ -70,6 +85,7 @@ def cache_public_page(namespace: str, *, timeout: float | None = None) -> Callab
             )
             return page.to_response()
 
+        wrapper.page_cache_query = query  # read by keys.py, which renders nginx's cache key map
         return wrapper
 
     return decorator

@@ -11,6 +11,7 @@ from django.db import connection
 from config.celery import app as celery_app
 from resilience.cachestore import local_tier
 from resilience.versions import recent_versions
+from resilience.waitingroom import adaptive
 from resilience.waitingroom.config import OFF, config_cache
 from resilience.waitingroom.store import room_reset
 from shop.payments import FakeGateway
@@ -38,6 +39,8 @@ def _clean_cache_and_gateway() -> Iterator[None]:
     _clear_caches()
     FakeGateway.ledger().clear()
     config_cache.prime(OFF)  # the room is off unless a test switches it (and clears this)
+    adaptive.pressure.reset()  # no test inherits another's slow checkouts
+    adaptive.current.clear()
     yield
     _clear_caches()
     room_reset()

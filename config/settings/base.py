@@ -259,6 +259,8 @@ RESILIENCE_SHED_PROTECTED_PATHS = ["/checkout/", "/cart/", "/orders/"]
 # The waiting room never queues a visitor holding a cart, nor one following their order.
 RESILIENCE_WAITINGROOM_ADMIT_IF = "shop.selectors.visitor_holds_cart"
 RESILIENCE_WAITINGROOM_EXEMPT_PATHS = ["/admin/", "/static/", "/media/", "/favicon.ico", "/orders/"]
+# In auto mode the room engages when placing an order gets slow (or requests queue too long).
+RESILIENCE_WAITINGROOM_WATCHED_PATHS = ["/checkout/"]
 RESILIENCE_WAITINGROOM_KEY_PREFIX = f"{CACHES['default'].get('KEY_PREFIX', 'stampede')}:waitingroom"
 RESILIENCE_WAITINGROOM_SITE_NAME = SHOP_NAME
 RESILIENCE_WAITINGROOM_FAIL_OPEN = env.bool("WAITINGROOM_FAIL_OPEN", default=True)

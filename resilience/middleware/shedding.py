@@ -9,6 +9,7 @@ Checkout and cart requests from visitors with a session wait longest before bein
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -17,8 +18,10 @@ from django.template import loader
 
 from resilience.conf import get_setting
 from resilience.responses import retry_later
-from resilience.instruments import REQUEST_QUEUE_SECONDS, REQUESTS_SHED
+from resilience.instruments import REQUEST_QUEUE_SECONDS, REQUESTS_SHED, REQUESTS_UNSTAMPED
+from resilience.waitingroom.adaptive import pressure
 
+logger = logging.getLogger(__name__)
 MAX_PLAUSIBLE_WAIT = 3600.0  # a stamp further off is a wrong clock or a forged header: ignore it
 
 
@@ -45,18 +48,28 @@ class LoadSheddingMiddleware:
         self.protected_paths = tuple(get_setting("SHED_PROTECTED_PATHS"))
         self.session_cookie = get_setting("SHED_SESSION_COOKIE")
         self.retry_after = str(get_setting("SHED_RETRY_AFTER_SECONDS"))
+        self.warned = False
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         waited = queued_seconds(request)
         if waited is None:
+            self._unstamped()
             return self.get_response(request)
         REQUEST_QUEUE_SECONDS.observe(max(waited, 0.0))
+        pressure.observe("queue", max(waited, 0.0))  # what the waiting room's auto mode steers by
         protected = self._is_protected(request)
         if waited <= (self.protected_limit if protected else self.limit):
             return self.get_response(request)
         REQUESTS_SHED.labels(priority="protected" if protected else "normal").inc()
         body = loader.render_to_string("resilience/busy.html", {"retry_after": self.retry_after})
         return retry_later(body, status=503, retry_after=self.retry_after)
+
+    def _unstamped(self) -> None:
+        # Without the proxy's stamp nothing can be shed: say so once, count every time.
+        REQUESTS_UNSTAMPED.inc()
+        if not self.warned:
+            self.warned = True
+            logger.warning("A request came without X-Request-Start: load shedding is off until the proxy stamps it")
 
     def _is_protected(self, request: HttpRequest) -> bool:
         return bool(self.protected_paths) and request.path.startswith(self.protected_paths) and (

@@ -1,9 +1,9 @@
 -- A new visitor. ARGV: 6 ticket id, 7 phase ("auto", "on", "pre"), 8 tickets allowed per
--- address, 9 the window of that count. KEYS[9]: this address's counter.
+-- address, 9 the window of that count. KEYS[10]: this address's counter.
 local ticket, phase = ARGV[6], ARGV[7]
 housekeeping()
-local from_address = redis.call("INCR", KEYS[9])
-if from_address == 1 then redis.call("EXPIRE", KEYS[9], tonumber(ARGV[9])) end
+local from_address = redis.call("INCR", KEYS[10])
+if from_address == 1 then redis.call("EXPIRE", KEYS[10], tonumber(ARGV[9])) end
 if from_address > tonumber(ARGV[8]) then return {"flood"} end
 if phase == "pre" then
   redis.call("SADD", prequeue, ticket)

@@ -26,6 +26,9 @@ class RoomConfig:
     message: str
     event_start: datetime | None
     event_end: datetime | None
+    min_users_per_minute: int = 30
+    target_latency_ms: int = 500
+    target_queue_ms: int = 250
 
     @classmethod
     def from_model(cls, row: WaitingRoomConfig) -> RoomConfig:
@@ -33,6 +36,7 @@ class RoomConfig:
         return cls(
             row.mode, row.total_active_users, row.new_users_per_minute, row.session_duration * 60,
             paths, row.message, row.event_start, row.event_end,
+            row.min_users_per_minute, row.target_latency_ms, row.target_queue_ms,
         )
 
     def phase(self, now: datetime | None = None) -> str:

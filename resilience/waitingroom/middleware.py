@@ -4,6 +4,8 @@ Place it after SessionMiddleware and AuthenticationMiddleware (it may ask whethe
 visitor holds a cart, through RESILIENCE_WAITINGROOM_ADMIT_IF), and after the probe and
 load-shedding middleware, which answer before it. Paths in WAITINGROOM_EXEMPT_PATHS
 (admin, static files) and paths outside the room's protected paths are never queued.
+In auto mode it also times the WAITINGROOM_WATCHED_PATHS (checkout), and queues every new
+visitor while adaptive.py finds the shop overloaded.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
@@ -18,7 +21,7 @@ from django.utils.module_loading import import_string
 
 from resilience.conf import get_setting
 from resilience.instruments import WAITINGROOM_STORE_ERRORS
-from resilience.waitingroom import cookies
+from resilience.waitingroom import adaptive, cookies
 from resilience.waitingroom.config import RoomConfig, current_config
 from resilience.waitingroom.pages import closed_response, flood_response, waiting_response
 from resilience.waitingroom.store import RoomStoreError, room_arrive, room_poll, room_renew
@@ -41,13 +44,33 @@ class WaitingRoomMiddleware:
         self.exempt = tuple(get_setting("WAITINGROOM_EXEMPT_PATHS"))
         admit_if = get_setting("WAITINGROOM_ADMIT_IF")
         self.admit_if = import_string(admit_if) if admit_if else None
+        self.watched = tuple(get_setting("WAITINGROOM_WATCHED_PATHS"))
         self.last_queued = 0.0  # monotonic time this process last queued someone
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         config = current_config()
         phase = config.phase()
-        if phase == "off" or request.path.startswith(self.exempt) or not config.guards(request.path):
+        if phase == "off" or request.path.startswith(self.exempt):
             return self.get_response(request)
+        if phase == "auto":
+            config, phase = self._adapt(config)
+        started = time.perf_counter()
+        response = self._guard_or_fail(request, config, phase) if config.guards(request.path) else self.get_response(request)
+        if request.path.startswith(self.watched):
+            adaptive.pressure.observe("latency", time.perf_counter() - started)
+        return response
+
+    def _adapt(self, config: RoomConfig) -> tuple[RoomConfig, str]:
+        """Auto mode, overloaded: queue every new visitor, let them in at the pace adaptive.py set."""
+        try:
+            decision = adaptive.current.get(config)
+        except RoomStoreError:
+            return config, "auto"  # the room itself fails open or closed on its next call
+        if decision.engaged:
+            return replace(config, new_users_per_minute=max(1, round(decision.pace))), "on"
+        return config, "auto"
+
+    def _guard_or_fail(self, request: HttpRequest, config: RoomConfig, phase: str) -> HttpResponse:
         try:
             response = self._guard(request, config, phase)
         except RoomStoreError:

@@ -20,6 +20,20 @@ class WaitingRoomConfig(models.Model):
         default=120, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
         help_text="Visitors let in from the queue per minute, at most.",
     )
+    # Auto mode also engages on measured overload, and then paces admissions between these
+    # (adaptive.py): new_users_per_minute is the ceiling.
+    min_users_per_minute = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
+        help_text="Auto mode, overloaded: visitors let in per minute, at least.",
+    )
+    target_latency_ms = models.PositiveIntegerField(
+        default=500, validators=[MinValueValidator(10), MaxValueValidator(60_000)],
+        help_text="Auto mode engages when the watched pages' (checkout's) p95 goes over this.",
+    )
+    target_queue_ms = models.PositiveIntegerField(
+        default=250, validators=[MinValueValidator(10), MaxValueValidator(60_000)],
+        help_text="...or when requests wait longer than this (p95) before the app starts on them.",
+    )
     session_duration = models.PositiveIntegerField(
         default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
         help_text="Minutes an admitted visitor stays admitted without activity (renewed on activity).",

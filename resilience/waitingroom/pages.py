@@ -16,7 +16,7 @@ MIN_RATE_SECONDS = 10.0  # seconds, before the measured pace is trusted
 
 
 def estimated_wait(visit: Visit, config: RoomConfig) -> tuple[float, bool]:
-    """Return (seconds, known): from the measured admission rate, or the configured one until it can be measured."""
+    """Return (seconds, known): from the queue's measured pace (store.py), or the configured one until it can be measured."""
     if visit.admissions_in_window >= MIN_RATE_SAMPLE and visit.window_seconds >= MIN_RATE_SECONDS:
         per_second = visit.admissions_in_window / visit.window_seconds
         return visit.position / per_second, True
@@ -32,11 +32,22 @@ def describe_wait(seconds: float) -> str:
     return f"about {round(minutes / 60, 1):g} hours"
 
 
+def refresh_after(wait_seconds: float) -> int:
+    """Seconds before a queued page asks again: often near the front of the line, seldom far back.
+
+    Every poll is a request the shop serves; a queue of thousands polling every few seconds
+    would take the capacity it waits for. The random spread keeps them out of lockstep.
+    """
+    low, high = get_setting("WAITINGROOM_REFRESH_SECONDS")
+    longest = get_setting("WAITINGROOM_REFRESH_LONGEST_SECONDS")
+    shortest = min(longest * low / high, max(low, wait_seconds / 5))
+    return random.randint(round(shortest), round(shortest * high / low))
+
+
 def waiting_response(request: HttpRequest, config: RoomConfig, visit: Visit, first_position: int) -> HttpResponse:
     """The queue page (HTTP 200, so browsers show it), or its JSON twin for Accept: application/json."""
-    low, high = get_setting("WAITINGROOM_REFRESH_SECONDS")
-    refresh = random.randint(low, high)  # jitter: a queue of thousands does not poll in lockstep
     seconds, known = estimated_wait(visit, config) if visit.outcome == "queued" else (0.0, False)
+    refresh = refresh_after(seconds)
     if "application/json" in request.headers.get("Accept", ""):
         response = JsonResponse({
             "status": visit.outcome,

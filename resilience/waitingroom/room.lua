@@ -5,7 +5,8 @@
 -- KEYS: 1 queue (zset ticket -> arrival number), 2 seen (zset ticket -> last poll),
 --       3 active (zset visitor -> expiry), 4 bucket (hash: admission tokens),
 --       5 admissions (zset ticket -> time admitted), 6 prequeue (set), 7 sequence,
---       8 prefix of "admitted:<ticket>" flags, 9 per-address counter (arrive only)
+--       8 prefix of "admitted:<ticket>" flags, 9 from_queue (zset ticket -> time let in from
+--       the queue), 10 per-address counter (arrive only)
 -- ARGV: 1 total active users, 2 admissions per minute, 3 abandon after, 4 claim window,
 --       5 session seconds, then the entry point's own arguments.
 -- The clock is Redis's own: replicas on different hosts may disagree on the time, and a
@@ -18,7 +19,9 @@ local abandon_after = tonumber(ARGV[3])
 local claim_window = tonumber(ARGV[4])
 local session = tonumber(ARGV[5])
 local queue, seen, active, bucket = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local admissions, prequeue, sequence, admitted = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local admissions, prequeue, sequence, admitted, from_queue = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+-- The queue's pace is measured over this many seconds of admissions from the queue.
+local PACE_WINDOW = 30
 
 local function housekeeping()
   -- Tickets whose holders stopped polling are dropped, so they cannot stall the queue.
@@ -30,6 +33,7 @@ local function housekeeping()
   end
   redis.call("ZREMRANGEBYSCORE", active, "-inf", now)
   redis.call("ZREMRANGEBYSCORE", admissions, "-inf", now - 300)
+  redis.call("ZREMRANGEBYSCORE", from_queue, "-inf", now - PACE_WINDOW)
 end
 
 local function refill()
@@ -53,6 +57,7 @@ local function admit_waiting(admitting)
     redis.call("SET", admitted .. head, "1", "EX", claim_window)
     redis.call("ZADD", active, now + claim_window, head)
     redis.call("ZADD", admissions, now, head)
+    redis.call("ZADD", from_queue, now, head)
     tokens = tokens - 1
     count = count + 1
   end
@@ -61,8 +66,11 @@ local function admit_waiting(admitting)
 end
 
 local function rate_sample()
-  local oldest = redis.call("ZRANGE", admissions, 0, 0, "WITHSCORES")[2] or now
-  return redis.call("ZCARD", admissions), tostring(now - tonumber(oldest))
+  -- The pace the queue moves at now: who was let in from it over the last PACE_WINDOW
+  -- seconds. Visitors let straight in (auto mode, before a queue formed) say nothing about
+  -- it, and an average over minutes would still hold the slower pace of before the spike.
+  local oldest = redis.call("ZRANGE", from_queue, 0, 0, "WITHSCORES")[2] or now
+  return redis.call("ZCARD", from_queue), tostring(now - tonumber(oldest))
 end
 
 local function queued(ticket)

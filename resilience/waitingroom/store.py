@@ -16,7 +16,7 @@ from resilience.conf import get_setting
 from resilience.waitingroom.config import RoomConfig
 
 SCRIPTS = Path(__file__).parent
-KEY_NAMES = ("queue", "seen", "active", "bucket", "admissions", "prequeue", "sequence", "admitted:")
+KEY_NAMES = ("queue", "seen", "active", "bucket", "admissions", "prequeue", "sequence", "admitted:", "from_queue")
 
 
 class RoomStoreError(Exception):
@@ -60,8 +60,17 @@ def _script(name: str):
 
 
 def _keys() -> list[str]:
-    prefix = get_setting("WAITINGROOM_KEY_PREFIX")
-    return [f"{prefix}:{name}" for name in KEY_NAMES]
+    return [room_key(name) for name in KEY_NAMES]
+
+
+def room_key(name: str) -> str:
+    """The Redis key of one part of the room's state."""
+    return f"{get_setting('WAITINGROOM_KEY_PREFIX')}:{name}"
+
+
+def room_redis():
+    """The Redis client holding the room's state (for adaptive.py's few plain keys)."""
+    return _client()
 
 
 def _run(name: str, config: RoomConfig, *args, extra_keys: tuple[str, ...] = ()):

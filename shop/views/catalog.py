@@ -13,7 +13,7 @@ from shop.views.errors import bad_request
 
 
 @require_safe
-@cache_public_page(selectors.CATALOG)
+@cache_public_page(selectors.CATALOG, query=tuple(CatalogQueryForm.base_fields))  # q, sort, page
 def product_list(request: HttpRequest, slug: str | None = None) -> HttpResponse:
     """List active products, in a category or matching a search."""
     params = CatalogQueryForm(request.GET)
@@ -40,7 +40,7 @@ def product_list(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
 
 @require_safe
-@cache_public_page(selectors.CATALOG)
+@cache_public_page(selectors.CATALOG)  # reads no query parameter: every tagged link is the one page
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = selectors.product_get(slug=slug)
     if product is None:

@@ -72,9 +72,10 @@ def test_compose_file_follows_the_compose_spec() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_web_publishes_no_host_port_so_it_can_scale() -> None:
-    assert "ports" not in SERVICES["web"]
-    assert "8000" in [str(port) for port in SERVICES["web"]["expose"]]
+def test_web_and_checkout_publish_no_host_port_so_they_can_scale() -> None:
+    for pool in ("web", "checkout"):
+        assert "ports" not in SERVICES[pool]
+        assert "8000" in [str(port) for port in SERVICES[pool]["expose"]]
 
 
 def test_every_long_running_service_has_a_healthcheck() -> None:
@@ -102,7 +103,7 @@ def test_every_dependency_waits_for_a_condition() -> None:
 
 
 def test_web_starts_only_after_migrations_succeeded() -> None:
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "checkout", "worker", "beat"):
         assert SERVICES[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
@@ -115,7 +116,7 @@ def test_worker_stop_grace_period_outlasts_the_longest_task() -> None:
     assert _seconds(SERVICES["worker"]["stop_grace_period"]) > settings.CELERY_TASK_TIME_LIMIT
 
 
-def test_ten_web_replicas_and_the_worker_fit_in_postgres_max_connections() -> None:
+def test_ten_replicas_and_the_worker_fit_in_postgres_max_connections() -> None:
     max_connections = int(re.search(r"max_connections=(\d+)", SERVICES["db"]["command"]).group(1))
     web = SERVICES["web"]["environment"]
     per_replica = int(_default(web["GUNICORN_WORKERS"])) * int(web["GUNICORN_THREADS"])
@@ -124,12 +125,30 @@ def test_ten_web_replicas_and_the_worker_fit_in_postgres_max_connections() -> No
     assert 10 * per_replica + worker + reserved < max_connections
 
 
-def test_nginx_upstream_follows_the_web_service_through_dns() -> None:
+def test_nginx_upstreams_follow_the_web_and_checkout_services_through_dns() -> None:
     environment = SERVICES["nginx"]["environment"]
-    assert re.fullmatch(r"server web:8000 resolve;", environment["STAMPEDE_UPSTREAM_SERVERS"])
+    assert re.fullmatch(r"server web:8000 resolve max_conns=\d+;", environment["STAMPEDE_UPSTREAM_SERVERS"])
+    assert re.fullmatch(r"server checkout:8000 resolve;", environment["STAMPEDE_CHECKOUT_SERVERS"])
     assert re.match(r"resolver 127\.0\.0\.11\b", environment["STAMPEDE_RESOLVER"])
-    upstream = re.search(r"^upstream stampede_web \{\n(.*?)^\}", TEMPLATE, re.DOTALL | re.MULTILINE)
-    assert upstream and "${STAMPEDE_UPSTREAM_SERVERS}" in upstream.group(1)
+    for upstream, servers in (("stampede_web", "STAMPEDE_UPSTREAM_SERVERS"), ("stampede_checkout", "STAMPEDE_CHECKOUT_SERVERS")):
+        block = re.search(rf"^upstream {upstream} \{{\n(.*?)^\}}", TEMPLATE, re.DOTALL | re.MULTILINE)
+        assert block and f"${{{servers}}}" in block.group(1), upstream
+
+
+def test_a_browsing_replica_is_sent_no_more_requests_than_it_has_threads() -> None:
+    web = SERVICES["web"]["environment"]
+    threads = int(_default(web["GUNICORN_WORKERS"])) * int(web["GUNICORN_THREADS"])
+    max_conns = re.search(r"max_conns=(\d+)", SERVICES["nginx"]["environment"]["STAMPEDE_UPSTREAM_SERVERS"])
+    assert int(max_conns.group(1)) == threads
+
+
+def test_cart_checkout_orders_and_the_admin_go_to_the_checkout_pool() -> None:
+    rendered = _render(TEMPLATE, {key: str(value) for key, value in SERVICES["nginx"]["environment"].items()})
+    locations = {name.strip(): body for name, body in re.findall(r"location\s+([^{]+?)\s*\{([^{}]*)\}", rendered)}
+    for location in ("= /checkout/", "/cart/", "/orders/", "/admin/", "= /admin/login/"):
+        assert "proxy_pass http://stampede_checkout;" in locations[location], location
+    assert "proxy_pass http://stampede_web;" in locations["/"]
+    assert SERVICES["checkout"]["cpu_shares"] > SERVICES["web"]["cpu_shares"]
 
 
 def test_nginx_image_is_new_enough_to_resolve_upstream_servers() -> None:
@@ -212,8 +231,9 @@ def test_compose_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
     # fixed address; the compose form is checked by the invariants above. The resolver stays:
     # the template sets it at http level, which 1.22 understands. Paths nginx would create or
     # open move into tmp_path so the check touches nothing outside it.
-    rendered = rendered.replace("server web:8000 resolve;", "server 127.0.0.1:8000;")
+    rendered = re.sub(r"server (web|checkout):8000 resolve", "server 127.0.0.1:8000", rendered)
     rendered = rendered.replace(environment["STAMPEDE_CACHE_DIR"], str(tmp_path / "cache"))
+    rendered = rendered.replace(environment["STAMPEDE_PAGE_CACHE_KEYS"], str(ROOT / "deploy/nginx/page-cache-keys.conf"))
     rendered = rendered.replace(environment["STAMPEDE_ERROR_PAGES"], str(ROOT / "deploy/nginx/errors"))
     (tmp_path / "stampede.conf").write_text(rendered)
     temp_paths = "\n".join(

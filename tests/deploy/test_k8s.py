@@ -85,8 +85,8 @@ def test_kustomize_output_passes_strict_validation(rendered, objects):
     assert all(obj["metadata"]["labels"]["app.kubernetes.io/part-of"] == "stampede" for obj in objects.values())
 
 
-@pytest.mark.parametrize("deployment", ["web", "worker"])
-def test_web_and_worker_autoscale_on_cpu_and_memory(objects, deployment):
+@pytest.mark.parametrize("deployment", ["web", "checkout", "worker"])
+def test_web_checkout_and_worker_autoscale_on_cpu_and_memory(objects, deployment):
     hpa = hpa_for(objects, deployment)
     resources = {m["resource"]["name"] for m in hpa["spec"]["metrics"] if m["type"] == "Resource"}
     assert resources == {"cpu", "memory"}
@@ -96,7 +96,7 @@ def test_web_and_worker_autoscale_on_cpu_and_memory(objects, deployment):
 
 def test_web_scales_up_at_once_and_down_slowly(objects):
     spec = hpa_for(objects, "web")["spec"]
-    assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 20)
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 16)
     assert spec["behavior"]["scaleUp"]["stabilizationWindowSeconds"] == 0
     assert max(p["periodSeconds"] for p in spec["behavior"]["scaleUp"]["policies"]) <= 15
     assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 300
@@ -143,11 +143,12 @@ def test_web_rolls_out_without_losing_capacity_and_spreads_over_hosts(objects):
     assert "kubernetes.io/hostname" in keys
 
 
-def test_a_disruption_budget_protects_the_web_pods(objects):
-    web_labels = objects[("Deployment", "web")]["spec"]["template"]["metadata"]["labels"]
+@pytest.mark.parametrize("pool", ["web", "checkout"])
+def test_a_disruption_budget_protects_the_web_and_checkout_pods(objects, pool):
+    labels = objects[("Deployment", pool)]["spec"]["template"]["metadata"]["labels"]
     budgets = [o for (kind, _), o in objects.items() if kind == "PodDisruptionBudget"
-               and o["spec"]["selector"]["matchLabels"].items() <= web_labels.items()]
-    assert budgets, "no PodDisruptionBudget selects the web pods"
+               and o["spec"]["selector"]["matchLabels"].items() <= labels.items()]
+    assert len(budgets) == 1, f"no PodDisruptionBudget selects only the {pool} pods"
 
 
 def test_there_is_exactly_one_beat_and_it_is_never_doubled_during_a_rollout(objects):
@@ -175,12 +176,31 @@ def test_example_secret_holds_only_placeholders(objects):
 def test_postgres_connections_at_full_scale_fit_under_max_connections(objects):
     config = objects[("ConfigMap", "stampede-config")]["data"]
     per_web_pod = int(config["GUNICORN_WORKERS"]) * int(config["GUNICORN_THREADS"])
-    web_pods = hpa_for(objects, "web")["spec"]["maxReplicas"]
+    web_pods = sum(hpa_for(objects, pool)["spec"]["maxReplicas"] for pool in ("web", "checkout"))
     surge_pods = -(-web_pods * 25 // 100)  # maxSurge 25%, rounded up as Kubernetes does
-    assert objects[("Deployment", "web")]["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == "25%"
+    for pool in ("web", "checkout"):
+        assert objects[("Deployment", pool)]["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == "25%"
     worker_processes = hpa_for(objects, "worker")["spec"]["maxReplicas"] * option(
         container(objects, "worker")["command"], "--concurrency"
     )
     beat_and_migrate = 2
     total = (web_pods + surge_pods) * per_web_pod + worker_processes + beat_and_migrate
     assert total <= POSTGRES_MAX_CONNECTIONS - POSTGRES_HEADROOM, f"{total} connections at full scale"
+
+
+def test_buying_goes_to_the_checkout_pods_and_browsing_to_the_web_pods(objects):
+    routes = {path["path"]: path["backend"]["service"]["name"]
+              for (kind, _), ingress in objects.items() if kind == "Ingress"
+              for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]}
+
+    assert routes == {"/": "web", "/cart/": "checkout", "/checkout/": "checkout", "/orders/": "checkout",
+                      "/admin/": "checkout"}
+    assert objects[("Service", "checkout")]["spec"]["selector"]["app.kubernetes.io/component"] == "checkout"
+
+
+def test_the_ingress_can_stamp_when_it_received_each_request_as_nginx_does(objects):
+    headers = objects[("ConfigMap", "ingress-request-start")]["data"]
+    ingress_doc = (K8S / "ingress.yaml").read_text()
+
+    assert headers == {"X-Request-Start": "t=${msec}"}
+    assert 'proxy-set-headers: "stampede/ingress-request-start"' in ingress_doc

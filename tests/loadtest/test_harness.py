@@ -65,7 +65,7 @@ def test_stampede_hands_orders_to_the_worker_and_2023_charges_inside_the_request
 
 
 def test_prometheus_scraped_every_replica_and_the_worker_and_loaded_the_alert_rules(smoke):
-    for name, replicas in (("stampede", 2), ("2023", 1)):
+    for name, replicas in (("stampede", 3), ("2023", 1)):  # Stampede: 2 browsing replicas and 1 checkout
         monitoring = smoke["results"][name]["monitoring"]
         healthy = [target["job"] for target in monitoring["targets"] if target["health"] == "up"]
         assert healthy.count("stampede-web") == replicas and healthy.count("stampede-worker") == 1, monitoring["targets"]

@@ -80,3 +80,13 @@ def test_thresholds_are_settings(client, settings):
 def test_the_stamp_is_read_in_the_formats_proxies_use(rf, header, expected):
     request = rf.get("/", HTTP_X_REQUEST_START=header)
     assert queued_seconds(request, now=1_700_000_500.5) == expected
+
+
+def test_a_request_no_proxy_stamped_is_counted_so_shedding_is_never_silently_off(client):
+    unstamped = lambda: REGISTRY.get_sample_value("stampede_requests_unstamped_total") or 0  # noqa: E731
+    before = unstamped()
+
+    client.get(CATALOG, **stamped(0.01))
+    client.get(CATALOG)
+
+    assert unstamped() == before + 1

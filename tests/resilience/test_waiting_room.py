@@ -10,6 +10,7 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
+from resilience.conf import get_setting
 from resilience.waitingroom import cookies
 from resilience.waitingroom.config import config_cache
 from resilience.waitingroom.models import WaitingRoomConfig
@@ -316,6 +317,7 @@ def test_the_admin_switches_the_room(admin_client, product):
     WaitingRoomConfig.load()
     form = {
         "mode": "on", "total_active_users": 1, "new_users_per_minute": 60, "session_duration": 15,
+        "min_users_per_minute": 30, "target_latency_ms": 500, "target_queue_ms": 250,
         "protected_paths": "/", "message": "Big sale: thanks for waiting", "event_start_0": "", "event_start_1": "",
         "event_end_0": "", "event_end_1": "",
     }
@@ -326,3 +328,26 @@ def test_the_admin_switches_the_room(admin_client, product):
     page = visitor("198.51.100.8").get(CATALOG)
 
     assert is_queued(page) and b"Big sale: thanks for waiting" in page.content
+
+
+def test_the_queues_pace_counts_only_visitors_let_in_from_the_queue(product):
+    room("auto", total_active_users=2)
+    occupy(2)  # let straight in while the room had space: that says nothing of the queue's pace
+    waiting = visitor("198.51.100.9")
+    assert is_queued(waiting.get(CATALOG))
+    assert status().admissions_in_window == 0
+
+    room_release(visitor="earlier-0")
+
+    assert not is_queued(waiting.get(CATALOG))
+    assert status().admissions_in_window == 1
+
+
+def test_far_back_in_the_line_the_queue_page_asks_again_less_often():
+    from resilience.waitingroom.pages import refresh_after
+
+    near = {refresh_after(5) for _ in range(200)}
+    far = {refresh_after(3600) for _ in range(200)}
+
+    assert near <= set(range(10, 16)) and far <= set(range(40, 61))
+    assert 2 * max(far) < get_setting("WAITINGROOM_ABANDON_AFTER_SECONDS")  # a waiting ticket is never dropped

@@ -26,6 +26,7 @@ WEB_REPLICAS = 3
 class Stack:
     url: str
     replica_urls: list[str]
+    checkout_url: str
     run_dir: Path
     env: dict[str, str] = field(repr=False)
 
@@ -42,11 +43,14 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     run_dir = tmp_path_factory.mktemp("stack")
     port = free_port()
     web_ports = [free_port() for _ in range(WEB_REPLICAS)]
+    checkout_port = free_port()
     env = {
         **os.environ,
         "STACK_RUN_DIR": str(run_dir),
         "STACK_PORT": str(port),
         "STACK_WEB_PORTS": ",".join(map(str, web_ports)),
+        "STACK_CHECKOUT_PORTS": str(checkout_port),
+        "ROOT_URLCONF": "tests.stack.urls",  # the shop, plus a slow page to fill the browsing pool with
         "STACK_WORKER_METRICS_PORT": str(free_port()),
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
@@ -57,7 +61,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     started = subprocess.run(
-        [sys.executable, "deploy/localstack.py", "up", "--web", str(WEB_REPLICAS)],
+        [sys.executable, "deploy/localstack.py", "up", "--web", str(WEB_REPLICAS), "--checkout", "1"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
     )
     try:
@@ -65,6 +69,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         yield Stack(
             url=f"http://127.0.0.1:{port}",
             replica_urls=[f"http://127.0.0.1:{p}" for p in web_ports],
+            checkout_url=f"http://127.0.0.1:{checkout_port}",
             run_dir=run_dir,
             env=env,
         )

@@ -147,6 +147,7 @@ def test_the_admin_switches_every_replica(stack):
     form_page = admin.opener.open(stack.url + change, timeout=10).read().decode()
     post(admin, change, form_page, {
         "mode": "off", "total_active_users": "1", "new_users_per_minute": "60", "session_duration": "15",
+        "min_users_per_minute": "30", "target_latency_ms": "500", "target_queue_ms": "250",
         "protected_paths": "/", "message": "", "event_start_0": "", "event_start_1": "", "event_end_0": "", "event_end_1": "",
     })
 

@@ -7,11 +7,15 @@ from django.utils.dateparse import parse_datetime
 
 from resilience.waitingroom.config import RoomConfig
 from resilience.waitingroom.models import WaitingRoomConfig
+from resilience.waitingroom.adaptive import read_decision
 from resilience.waitingroom.store import RoomStoreError, room_reset, room_status
 
 NUMBERS = {
     "total_active_users": "--total-active-users",
     "new_users_per_minute": "--new-users-per-minute",
+    "min_users_per_minute": "--min-users-per-minute",
+    "target_latency_ms": "--target-latency-ms",
+    "target_queue_ms": "--target-queue-ms",
     "session_duration": "--session-duration",
 }
 
@@ -24,6 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--total-active-users", type=int, help="admitted visitors active at once, at most")
         parser.add_argument("--new-users-per-minute", type=int, help="visitors let in per minute, at most")
         parser.add_argument("--session-duration", type=int, help="minutes an admitted visitor stays admitted idle")
+        parser.add_argument("--min-users-per-minute", type=int, help="auto mode, overloaded: the pace's floor")
+        parser.add_argument("--target-latency-ms", type=int, help="auto mode engages when checkout's p95 is over this")
+        parser.add_argument("--target-queue-ms", type=int, help="...or when requests wait longer than this (p95)")
         parser.add_argument("--message", help="the text shown to waiting visitors")
         parser.add_argument("--protected-paths", help="comma-separated path prefixes to guard (default /)")
         parser.add_argument("--event-start", help="ISO date-time: visitors before it wait in a random pre-queue")
@@ -69,14 +76,20 @@ class Command(BaseCommand):
             f"mode: {row.mode} (now: {config.phase()})\n"
             f"total active users: {row.total_active_users}\nnew users per minute: {row.new_users_per_minute}\n"
             f"session duration: {row.session_duration} min\nprotected paths: {', '.join(config.protected_paths)}\n"
-            f"event: {row.event_start or '-'} to {row.event_end or '-'}"
+            f"event: {row.event_start or '-'} to {row.event_end or '-'}\n"
+            f"auto mode engages over: checkout p95 {row.target_latency_ms} ms, queue p95 {row.target_queue_ms} ms "
+            f"(pace from {row.min_users_per_minute} to {row.new_users_per_minute}/min)"
         )
         try:
             status = room_status(config=config, phase=config.phase())
+            decision = read_decision()[0]
         except RoomStoreError:
             self.stdout.write("state: unavailable (Redis is down)")
             return
         self.stdout.write(
             f"waiting: {status.queue_length}\nactive: {status.active_users}\n"
-            f"admitted in the last {round(status.window_seconds)} s: {status.admissions_in_window}"
+            f"let in from the queue in the last {round(status.window_seconds)} s: {status.admissions_in_window}"
         )
+        if row.mode == "auto":
+            state = f"engaged, pace {decision.pace:.0f}/min" if decision.engaged else "not engaged"
+            self.stdout.write(f"adaptive: {state}: {decision.reason}")

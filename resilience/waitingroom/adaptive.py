@@ -1,0 +1,179 @@
+"""Adaptive admission: in auto mode the room also engages on measured overload, and paces itself.
+
+Every process notes how long requests waited in front of the app (X-Request-Start, seen by
+the load-shedding middleware) and how long the watched paths (checkout) took, and about
+once a second publishes the recent 95th percentile of each to Redis. About once a second
+one process, whichever takes a short lock, reads every process's figures and moves the
+room's pace: while the worst signal is over its target the pace drops by a factor
+(multiplicative decrease), while all are under it the pace climbs by a step (additive
+increase), between the floor and the configured new_users_per_minute. The room lets go
+(hysteresis) once every signal stayed under half its target for a while and nobody waits.
+
+Written here rather than taken from a library: the decision must be shared by every
+replica through the room's own Redis, and the rule is a few lines (like TCP's AIMD).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from resilience.conf import get_setting
+from resilience.waitingroom.config import RoomConfig
+from resilience.waitingroom.store import RoomStoreError, room_key, room_redis
+
+SIGNALS = ("queue", "latency")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the controller decided last, as every process reads it."""
+
+    engaged: bool
+    pace: float  # visitors let in per minute while engaged
+    measured: dict[str, float]  # signal -> worst recent p95 over all processes, seconds
+    reason: str
+
+
+class Pressure:
+    """This process's recent samples of each signal, published to Redis about once a second."""
+
+    def __init__(self) -> None:
+        self._samples: dict[str, deque[tuple[float, float]]] = {signal: deque(maxlen=2000) for signal in SIGNALS}
+        self._lock = threading.Lock()
+        self._published = 0.0
+        self.key_suffix = f"{socket.gethostname()}:{os.getpid()}"
+
+    def observe(self, signal: str, seconds: float) -> None:
+        with self._lock:
+            self._samples[signal].append((time.monotonic(), seconds))
+
+    def p95s(self) -> dict[str, float]:
+        """The 95th percentile of each signal over the last window, where there were enough samples."""
+        horizon = time.monotonic() - get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS")
+        figures = {}
+        with self._lock:
+            for signal, samples in self._samples.items():
+                while samples and samples[0][0] < horizon:
+                    samples.popleft()
+                if len(samples) >= get_setting("WAITINGROOM_ADAPTIVE_MIN_SAMPLES"):
+                    ordered = sorted(seconds for _, seconds in samples)
+                    figures[signal] = ordered[int(0.95 * (len(ordered) - 1))]
+        return figures
+
+    def recent(self, signal: str) -> list[float]:
+        """The samples of ``signal`` this process holds, oldest first."""
+        with self._lock:
+            return [seconds for _, seconds in self._samples[signal]]
+
+    def reset(self) -> None:
+        """Forget every sample, and publish at the next chance (tests; a process starting anew)."""
+        with self._lock:
+            for samples in self._samples.values():
+                samples.clear()
+        self._published = 0.0
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self._published < 1.0:
+            return False
+        self._published = now
+        return True
+
+
+def decide(previous: Decision, *, config: RoomConfig, measured: dict[str, float], waiting: int, now: float,
+           calm_since: float) -> tuple[Decision, float]:
+    """The next decision from the last one and what was measured; also when calm began (0: not calm)."""
+    targets = {"queue": config.target_queue_ms / 1000, "latency": config.target_latency_ms / 1000}
+    ratio, signal = max(((measured[s] / targets[s], s) for s in measured), default=(0.0, ""))
+    ceiling, floor = float(config.new_users_per_minute), float(min(config.min_users_per_minute, config.new_users_per_minute))
+    if ratio > 1:
+        start = previous.pace if previous.engaged else ceiling
+        pace = max(floor, start * get_setting("WAITINGROOM_ADAPTIVE_DECREASE"))
+        reason = f"{signal} p95 {measured[signal] * 1000:.0f} ms is over its target of {targets[signal] * 1000:.0f} ms"
+        return Decision(True, pace, measured, reason), 0.0
+    if not previous.engaged:
+        return Decision(False, ceiling, measured, "every signal is within its target"), 0.0
+    pace = min(ceiling, previous.pace + ceiling * get_setting("WAITINGROOM_ADAPTIVE_INCREASE"))
+    calm_since = (calm_since or now) if ratio < 0.5 else 0.0
+    if calm_since and now - calm_since >= get_setting("WAITINGROOM_ADAPTIVE_RELEASE_SECONDS") and waiting == 0:
+        return Decision(False, ceiling, measured, "calm again: every signal under half its target"), 0.0
+    return Decision(True, pace, measured, "recovering: the pace climbs back while every signal is within its target"), calm_since
+
+
+pressure = Pressure()
+_READY = Decision(False, 0.0, {}, "not measured yet")
+
+
+class _Current:
+    """The last decision this process read, trusted for a second (like the room's configuration)."""
+
+    def __init__(self) -> None:
+        self.decision, self.read_at = _READY, 0.0
+
+    def get(self, config: RoomConfig) -> Decision:
+        """The room's decision, publishing this process's figures and steering when due (raises RoomStoreError)."""
+        if time.monotonic() - self.read_at >= 1.0:
+            self.read_at = time.monotonic()
+            try:
+                if pressure.due():
+                    self._publish_and_steer(config)
+                self.decision = read_decision()[0]
+            except RoomStoreError:
+                raise
+            except Exception as error:  # noqa: BLE001 - redis-py's errors, the breaker's: the store is down
+                raise RoomStoreError("adaptive") from error
+        return self.decision
+
+    def _publish_and_steer(self, config: RoomConfig) -> None:
+        client = room_redis()
+        key = room_key(f"pressure:{pressure.key_suffix}")
+        figures = pressure.p95s()
+        pipe = client.pipeline()
+        pipe.delete(key)
+        if figures:
+            pipe.hset(key, mapping=figures)
+        pipe.expire(key, get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS"))
+        pipe.execute()
+        if client.set(room_key("adaptive:lock"), "1", nx=True, px=900):
+            steer(config)
+
+    def clear(self) -> None:
+        self.decision, self.read_at = _READY, 0.0
+
+
+def read_decision() -> tuple[Decision, float]:
+    """The room's last decision and when calm began, from Redis (raises RoomStoreError)."""
+    try:
+        state = {k.decode(): v.decode() for k, v in room_redis().hgetall(room_key("adaptive")).items()}
+    except Exception as error:  # noqa: BLE001 - the store is down
+        raise RoomStoreError("adaptive") from error
+    if not state:
+        return _READY, 0.0
+    measured = {signal: float(state[signal]) for signal in SIGNALS if signal in state}
+    decision = Decision(state["engaged"] == "1", float(state["pace"]), measured, state["reason"])
+    return decision, float(state.get("calm_since", 0))
+
+
+def steer(config: RoomConfig) -> Decision:
+    """Read every process's figures, decide, and store the decision for all (once a second, one process)."""
+    client = room_redis()
+    measured: dict[str, float] = {}
+    for key in client.scan_iter(match=room_key("pressure:*"), count=200):
+        for signal, value in client.hgetall(key).items():
+            signal = signal.decode()
+            measured[signal] = max(measured.get(signal, 0.0), float(value))
+    previous, calm_since = read_decision()
+    decision, calm_since = decide(previous, config=config, measured=measured, waiting=client.zcard(room_key("queue")),
+                                  now=time.time(), calm_since=calm_since)
+    client.hset(room_key("adaptive"), mapping={
+        "engaged": int(decision.engaged), "pace": decision.pace, "reason": decision.reason, "calm_since": calm_since,
+        **{signal: decision.measured.get(signal, 0.0) for signal in SIGNALS},
+    })
+    return decision
+
+
+current = _Current()

@@ -1,0 +1,51 @@
+"""The bulkhead, end to end through nginx: browsing fills a pool of its own, buying never waits behind it.
+
+nginx sends each browsing replica at most as many requests as it has threads. With every one
+of them busy, a page nginx has a copy of is served from it, any other browsing request gets the
+busy page at once, and the cart, on the checkout replicas, answers as usual.
+"""
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.shop.helpers import wait_until
+from tests.stack.conftest import WEB_REPLICAS
+
+THREADS_PER_REPLICA = 2 * 2  # GUNICORN_WORKERS x GUNICORN_THREADS in the stack fixture
+
+
+def fetch(url: str) -> tuple[int, dict[str, str], str]:
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def test_with_every_browsing_thread_busy_browsing_is_answered_at_once_and_buying_goes_on(stack):
+    kitchen = f"{stack.url}/category/kitchen/"
+    fetch(kitchen)  # nginx keeps a copy
+    slots, extra = WEB_REPLICAS * THREADS_PER_REPLICA, 4
+
+    with ThreadPoolExecutor(max_workers=slots + extra) as pool:
+        slow = [pool.submit(fetch, f"{stack.url}/slow/?seconds=6&n={n}") for n in range(slots + extra)]
+        # The pool is full once nginx turns a slow page away.
+        assert wait_until(lambda: any(f.done() and f.result()[0] == 503 for f in slow), timeout=5)
+
+        busy_status, busy_headers, busy_page = fetch(f"{stack.url}/?q=none{time.time_ns()}")
+        cached_status, cached_headers, _ = fetch(kitchen)
+        cart_status, _, cart_page = fetch(f"{stack.url}/cart/")
+
+        assert (busy_status, busy_headers.get("Retry-After")) == (503, "5"), busy_headers
+        assert "Back in a moment" in busy_page  # nginx's own page: the request never reached a replica
+        # Fresh for as long as the page's max-age says, stale after: either way from nginx's copy.
+        assert cached_status == 200 and cached_headers["X-Cache-Status"] in {"HIT", "STALE"}
+        assert cart_status == 200 and "Your cart" in cart_page
+        # At most as many slow pages as threads were served, the rest turned away with the busy
+        # answer, none failed. (Not exactly as many: gunicorn's worker processes do not share out
+        # connections evenly, and one that waits for its worker's thread is shed by the app: 503.)
+        served = [future.result()[0] for future in slow]
+        assert set(served) == {200, 503} and served.count(200) <= slots, served
