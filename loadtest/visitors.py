@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import json
 import random
 import re
 import time
@@ -169,12 +170,14 @@ class Visitor(HttpUser):
         self.recorder.event(kind, visitor=self.address, phase=self.phase, **fields)
 
     def csrf_token(self) -> str:
-        """The token the page script reads from /cart/state/ (cached pages carry none)."""
-        response = self.client.get("/cart/state/", name="cart state (page script)",
-                                   headers={"Accept": "application/json"}, timeout=TIMEOUT)
-        if not answered(response):
-            raise GaveUp(response.status_code)
-        return response.json()["csrfToken"]
+        """The token the page script reads from /cart/state/ (cached pages carry none).
+
+        A visitor whose pass lapsed while reading is queued here too, and waits like anywhere else.
+        """
+        body = self.follow_room(lambda poll: self.client.get(
+            "/cart/state/", name="waiting room" if poll else "cart state (page script)",
+            headers={"Accept": "application/json"}, timeout=TIMEOUT))
+        return json.loads(body)["csrfToken"]
 
     def post(self, url: str, data: dict, *, name: str, **options):
         return self.client.post(url, data=data, name=name, timeout=TIMEOUT, **options)
