@@ -17,7 +17,7 @@ RUN --mount=type=cache,target=/root/.cache/pip pip install -r requirements.txt
 COPY . .
 # Production settings refuse to load without a 50+ character SECRET_KEY. This one exists only
 # for this RUN (collectstatic signs nothing); the real key comes from the environment at run time.
-RUN SECRET_KEY="build-only-collectstatic-key-not-used-at-runtime-0123456789abcdef" \
+RUN SECRET_KEY="build-only-collectstatic-key-not-used-at-runtime-0123456789abcdef" SHOP_DEMO_PAYMENTS=true \
     DJANGO_SETTINGS_MODULE=config.settings.production \
     python manage.py collectstatic --noinput
 
@@ -46,8 +46,9 @@ CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"]
 
 # --- nginx: the microcache, rate limits and static files in front of the web replicas ----------
 # 1.27.3+ re-resolves `server web:8000 resolve;`, so `--scale web=N` reaches new replicas
-# without restarting nginx.
-FROM nginx:1.28-alpine AS nginx
+# without restarting nginx. The current stable line; pin it by digest (nginx:1.30-alpine@sha256:...)
+# where the registry can be read: a digest cannot be looked up or checked from this machine.
+FROM nginx:1.30-alpine AS nginx
 COPY --from=build /app/staticfiles /srv/static
 COPY deploy/nginx/errors /srv/errors
 COPY deploy/nginx/page-cache-keys.conf /etc/nginx/stampede/page-cache-keys.conf

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install install-dev system-packages migrate seed clean superuser stack stack-down manage bench bench-waitingroom loadtest
+.PHONY: run test audit install install-dev system-packages migrate seed clean superuser stack stack-down manage bench bench-waitingroom loadtest
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || deploy/system-packages.sh python3-venv
@@ -42,9 +42,14 @@ run: seed
 superuser: migrate
 	$(PY) manage.py createsuperuser
 
-## test: install and run the whole suite against the local PostgreSQL and Redis
-test: install-dev system-packages
+## test: install, audit, and run the whole suite against the local PostgreSQL and Redis
+test: install-dev system-packages audit
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## audit: bandit over the code, pip-audit over the pinned packages (run by `make test`)
+audit: install-dev
+	$(PY) -m bandit -q -c pyproject.toml -r .
+	$(PY) deploy/audit_dependencies.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -67,6 +67,9 @@ def stack_settings() -> dict[str, str]:
         **passthrough,
         "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stampede"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
+        # The room's state in a database of its own; this machine's Redis evicts nothing
+        # (no maxmemory: noeviction), so cached pages can never push the queue out.
+        "WAITINGROOM_REDIS_URL": os.environ.get("WAITINGROOM_REDIS_URL", "redis://127.0.0.1:6379/3"),
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2"),
         "SECRET_KEY": secret_file.read_text().strip(),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -77,6 +80,7 @@ def stack_settings() -> dict[str, str]:
         "SECURE_HSTS_SECONDS": "0",
         "SECURE_COOKIES": "false",
         "SERVE_MEDIA": "true",
+        "SHOP_DEMO_PAYMENTS": "true",  # the fake card processor, and checkout says so
         "TRUSTED_PROXY_COUNT": "1",  # nginx appends the client's address to X-Forwarded-For
         "STATIC_ROOT": str(ROOT / "staticfiles"),
         # Every message kept as a file, every charge in one ledger the whole stack shares:
@@ -231,8 +235,8 @@ def up(web_count: int, checkout_count: int) -> int:
     start("beat", [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info", "--schedule", str(RUN_DIR / "celerybeat-schedule")])
     start("nginx", ["nginx", "-p", str(RUN_DIR), "-c", str(write_nginx_config(pools)), "-g", "daemon off;"])
 
-    replicas = [f"http://127.0.0.1:{port}/healthz" for ports in pools.values() for port in ports]
-    if not wait_until_up([*replicas, f"http://127.0.0.1:{PORT}/readyz"]):
+    replicas = [f"http://127.0.0.1:{port}/readyz" for ports in pools.values() for port in ports]
+    if not wait_until_up([*replicas, f"http://127.0.0.1:{PORT}/healthz"]):
         print(f"The stack did not come up; see {LOGS}", file=sys.stderr)
         down()
         return 1

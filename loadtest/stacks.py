@@ -78,7 +78,8 @@ class OwnStack:
             self._localstack("down")
         finally:
             drop_database(self.database)
-            forget_stack_keys(self.cache_prefix, cache_url=self.env.get("REDIS_URL"), broker_url=self.env.get("CELERY_BROKER_URL"))
+            forget_stack_keys(self.cache_prefix, cache_url=self.env.get("REDIS_URL"), broker_url=self.env.get("CELERY_BROKER_URL"),
+                              room_url=self.env.get("WAITINGROOM_REDIS_URL"))
 
     def _localstack(self, *args: str) -> None:
         subprocess.run([sys.executable, "deploy/localstack.py", *args], cwd=ROOT, env=self.env, check=True)
@@ -100,18 +101,21 @@ def drop_database(name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def forget_stack_keys(prefix: str, *, cache_url: str | None = None, broker_url: str | None = None) -> None:
-    """Delete a stack's keys from the shared Redis: its cache entries and room, its Celery queue."""
-    cache = redis.Redis.from_url(cache_url or "redis://127.0.0.1:6379/1")  # deploy/localstack.py's defaults
-    for key in cache.scan_iter(match=f"{prefix}:*", count=1000):
-        cache.delete(key)
+def forget_stack_keys(prefix: str, *, cache_url: str | None = None, broker_url: str | None = None,
+                      room_url: str | None = None) -> None:
+    """Delete a stack's keys from the shared Redis: its cache entries, its room, its Celery queue."""
+    # deploy/localstack.py's defaults
+    for url in {cache_url or "redis://127.0.0.1:6379/1", room_url or "redis://127.0.0.1:6379/3"}:
+        store = redis.Redis.from_url(url)
+        for key in store.scan_iter(match=f"{prefix}:*", count=1000):
+            store.delete(key)
     redis.Redis.from_url(broker_url or "redis://127.0.0.1:6379/2").delete(prefix, f"_kombu.binding.{prefix}")
 
 
 def caches_empty(*, prefix: str, cache_url: str, nginx_cache_dir: str) -> int:
     """Empty a running stack's caches, as a cold start would: Redis entries and nginx's microcache.
 
-    The waiting room's state is kept (it is not a cache). Each process's own memory tier
+    The waiting room's state is kept (it is not a cache, and may share this database). Each process's own memory tier
     empties itself: its keys carry the namespace version, which is deleted here, so every
     process computes pages anew within CACHE_VERSION_LOCAL_SECONDS. Returns the keys deleted.
     """

@@ -13,6 +13,8 @@ DEFAULTS: dict[str, object] = {
         ("resilience.health.checks.BrokerCheck", False),
     ],
     "HEALTH_CHECK_TIMEOUT_SECONDS": 1.0,
+    # /readyz reuses its last answer this long: a burst of probes runs the checks once.
+    "READINESS_CACHE_SECONDS": 1.0,
     # /metrics answers these networks directly (Prometheus inside the cluster), and anyone
     # else only with "Authorization: Bearer <METRICS_TOKEN>". A request that came through
     # a proxy (it has X-Forwarded-For) is never trusted by address.
@@ -74,7 +76,12 @@ DEFAULTS: dict[str, object] = {
     "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # the pace is multiplied by this each second over target
     "WAITINGROOM_ADAPTIVE_INCREASE": 0.05,  # ...and grows by this share of the ceiling each second under it
     "WAITINGROOM_ADAPTIVE_RELEASE_SECONDS": 30,  # calm (under half the targets) this long, nobody waiting: let go
-    "WAITINGROOM_ADMIT_IF": "",  # dotted path of a function(request) -> bool: let this visitor through
+    # Dotted path of a function(request) -> bool: a visitor already buying (holding a cart), let
+    # through on the BUYING_PATHS only, counted as active, and not during a scheduled event.
+    "WAITINGROOM_ADMIT_IF": "",
+    "WAITINGROOM_BUYING_PATHS": [],  # e.g. ["/cart/", "/checkout/"]
+    # The cache alias (django-redis) whose Redis holds the room's state: one that never evicts.
+    "WAITINGROOM_CACHE_ALIAS": "default",
     "WAITINGROOM_FAIL_OPEN": True,  # Redis down: let everyone in (True) or refuse new visitors (False)
     "WAITINGROOM_SITE_NAME": "",  # shown on the queue page, so visitors know where they wait
     # How many proxies of ours append to X-Forwarded-For (nginx: 1); 0 trusts REMOTE_ADDR only.

@@ -88,4 +88,4 @@ def _bump_now(namespace: str) -> None:
 
 def make_key(namespace: str, version: int, key: str) -> str:
     # Hashed: keys may hold user input (search words) of any length or character.
-    return f"{namespace}:v{version}:{hashlib.sha1(key.encode()).hexdigest()}"
+    return f"{namespace}:v{version}:{hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()}"

@@ -14,9 +14,14 @@ CHECKOUT_TOKEN_SALT = "shop.checkout.idempotency"
 CHECKOUT_TOKEN_MAX_AGE = 60 * 60 * 24
 
 
-def checkout_token_new() -> str:
-    """Return a signed, fresh idempotency key for one checkout form."""
-    return signing.dumps(str(uuid.uuid4()), salt=CHECKOUT_TOKEN_SALT)
+def checkout_token_salt(session_key: str | None) -> str:
+    """The token's salt names the visitor's session: replayed from another browser, it does not verify."""
+    return f"{CHECKOUT_TOKEN_SALT}:{session_key or ''}"
+
+
+def checkout_token_new(session_key: str | None) -> str:
+    """Return a signed, fresh idempotency key for one checkout form, valid in this session only."""
+    return signing.dumps(str(uuid.uuid4()), salt=checkout_token_salt(session_key))
 
 
 PAGE_ERROR = "The page number must be a whole number from 1 to 10000."
@@ -79,9 +84,16 @@ class CheckoutForm(forms.Form):
     country = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "country-name"}))
     token = forms.CharField(widget=forms.HiddenInput, max_length=200)
 
+    def __init__(self, *args, session_key: str | None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.session_key = session_key
+
     def clean_token(self) -> UUID:
+        if not self.session_key:  # no session, no cart: nothing a token could stand for
+            raise forms.ValidationError("This checkout form is not valid. Please submit it again.")
+        salt = checkout_token_salt(self.session_key)
         try:
-            return UUID(signing.loads(self.cleaned_data["token"], salt=CHECKOUT_TOKEN_SALT, max_age=CHECKOUT_TOKEN_MAX_AGE))
+            return UUID(signing.loads(self.cleaned_data["token"], salt=salt, max_age=CHECKOUT_TOKEN_MAX_AGE))
         except signing.SignatureExpired as exc:
             raise forms.ValidationError("This checkout page has expired. Please check your details and submit again.") from exc
         except (signing.BadSignature, ValueError, TypeError, AttributeError) as exc:

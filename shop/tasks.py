@@ -4,6 +4,7 @@ from __future__ import annotations
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.core.management import call_command
 from django.db import OperationalError
 
 from shop.payments import PaymentGatewayUnavailable
@@ -29,3 +30,9 @@ def process_order(order_id: int) -> str:
 def orders_sweep_stuck() -> int:
     """Re-queue orders the queue lost (broker down at checkout, a crashed worker)."""
     return orders_requeue_stuck()
+
+
+@shared_task(name="shop.tasks.sessions_clear_expired")
+def sessions_clear_expired() -> None:
+    """Delete expired sessions (Django's clearsessions), so old carts do not pile up in the database."""
+    call_command("clearsessions")

@@ -117,6 +117,7 @@ def private_redis(settings, redis_server) -> "RedisServer":
         **settings.CACHES,
         "default": redis_cache(redis_server.url, prefix="private", ignore_errors=False),
         "sessions": redis_cache(redis_server.url, prefix="private", ignore_errors=True),
+        "waitingroom": redis_cache(redis_server.url, prefix="private", ignore_errors=False),
     }
     return redis_server
 

@@ -150,6 +150,7 @@ def test_production_settings_pass_the_deploy_checklist(tmp_path):
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="shop.example",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SHOP_DEMO_PAYMENTS="true",
     )
 
     checked = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
@@ -171,3 +172,30 @@ def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, secret_
 
     assert checked.returncode != 0
     assert "ImproperlyConfigured: Set SECRET_KEY to a random string of 50 or more characters." in checked.stderr
+
+
+def test_production_refuses_to_start_with_the_fake_card_processor_unless_it_is_a_demo(tmp_path):
+    env = clean_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="shop.example",
+                    SECRET_KEY=secrets.token_urlsafe(50), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    env.pop("SHOP_DEMO_PAYMENTS", None)
+
+    refused = manage("check", env=env)
+    demo = manage("check", env={**env, "SHOP_DEMO_PAYMENTS": "true"})
+
+    assert refused.returncode != 0
+    assert "SHOP_PAYMENT_GATEWAY is the fake processor, which approves orders nobody paid for." in refused.stderr
+    assert demo.returncode == 0, demo.stderr
+
+
+@pytest.mark.parametrize("token", ["change-me", "short-token-123"], ids=["placeholder", "short"])
+def test_production_refuses_to_start_with_a_placeholder_metrics_token(tmp_path, token):
+    env = clean_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="shop.example",
+                    SECRET_KEY=secrets.token_urlsafe(50), SHOP_DEMO_PAYMENTS="true", METRICS_TOKEN=token,
+                    DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    refused = manage("check", env=env)
+    accepted = manage("check", env={**env, "METRICS_TOKEN": secrets.token_urlsafe(32)})
+
+    assert refused.returncode != 0
+    assert "Set METRICS_TOKEN to a random string of 32 or more characters, or leave it empty." in refused.stderr
+    assert accepted.returncode == 0, accepted.stderr

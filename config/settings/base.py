@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "resilience.middleware.ProbeEndpointsMiddleware",
     "resilience.middleware.LoadSheddingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # WhiteNoise serves static files when no nginx is in front (make run, tests);
     # behind nginx, nginx serves them and this never sees the request.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -98,6 +99,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions --------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The waiting room's state (its queue, who is in) must never be evicted to make room for cached
+# pages, which any URL can add: give it a Redis of its own with maxmemory-policy noeviction
+# (compose's redis-state, beside the broker). Unset, it shares REDIS_URL.
+WAITINGROOM_REDIS_URL = env.str("WAITINGROOM_REDIS_URL", default=REDIS_URL)
 
 
 def redis_cache(url: str, *, prefix: str, ignore_errors: bool) -> dict:
@@ -123,12 +128,14 @@ if REDIS_URL:
         "default": redis_cache(REDIS_URL, prefix=CACHE_KEY_PREFIX, ignore_errors=False),
         # Django's session backend does not: an outage must read as a miss, not a crash.
         "sessions": redis_cache(REDIS_URL, prefix=CACHE_KEY_PREFIX, ignore_errors=True),
+        "waitingroom": redis_cache(WAITINGROOM_REDIS_URL, prefix=CACHE_KEY_PREFIX, ignore_errors=False),
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stampede"},
         "sessions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stampede-sessions"},
+        "waitingroom": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stampede-room"},
     }
 # {% cache %} fragments live in each process: no network hop, and their keys carry the
 # catalog version, so an edit replaces them everywhere at once.
@@ -140,6 +147,23 @@ CACHES["template_fragments"] = {
 
 # cached_db: reads come from the cache, every write also goes to the database, so a
 # Redis outage never empties a cart (the session is read back from the database).
+# Content-Security-Policy (django-csp): scripts, styles, images and forms from this site only;
+# pages with no inline script or style (tests/shop/test_security_headers.py keeps it so).
+# The admin is left out: Django's admin templates carry inline styles, and it is staff-only.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# The page script reads the CSRF token from /cart/state/, never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
+
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_CACHE_ALIAS = "sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
@@ -182,6 +206,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.tasks.orders_sweep_stuck",
         "schedule": env.int("ORDER_SWEEP_INTERVAL_SECONDS", default=60),
     },
+    "clear-expired-sessions": {"task": "shop.tasks.sessions_clear_expired", "schedule": 60 * 60},
 }
 
 # --- Email -------------------------------------------------------------------
@@ -207,6 +232,10 @@ SHOP_PRODUCTS_PER_PAGE = 24
 # Orders still pending or paid after this long are handed to the worker again.
 SHOP_ORDER_STUCK_AFTER_SECONDS = env.int("SHOP_ORDER_STUCK_AFTER_SECONDS", default=300)
 SHOP_PAYMENT_GATEWAY = env.str("SHOP_PAYMENT_GATEWAY", default="shop.payments.FakeGateway")
+FAKE_PAYMENT_GATEWAY = "shop.payments.FakeGateway"
+# A demo shop: the fake processor approves orders nobody paid for, and checkout says so.
+# Production settings refuse the fake processor unless this is set (make stack, compose).
+SHOP_DEMO_PAYMENTS = env.bool("SHOP_DEMO_PAYMENTS", default=SHOP_PAYMENT_GATEWAY == FAKE_PAYMENT_GATEWAY)
 # The fake gateway's behaviour, for development and tests: approve, decline, delay, unavailable.
 SHOP_FAKE_PAYMENT_OUTCOME = env.str("SHOP_FAKE_PAYMENT_OUTCOME", default="approve")
 SHOP_FAKE_PAYMENT_DELAY_SECONDS = env.float("SHOP_FAKE_PAYMENT_DELAY_SECONDS", default=2.0)
@@ -256,11 +285,14 @@ RESILIENCE_SHED_AFTER_SECONDS = env.float("SHED_AFTER_SECONDS", default=2.0)
 RESILIENCE_SHED_PROTECTED_AFTER_SECONDS = env.float("SHED_PROTECTED_AFTER_SECONDS", default=10.0)
 # Visitors with a cart who are checking out are the last to be turned away.
 RESILIENCE_SHED_PROTECTED_PATHS = ["/checkout/", "/cart/", "/orders/"]
-# The waiting room never queues a visitor holding a cart, nor one following their order.
+# A visitor holding a cart when the room engages may finish buying (cart and checkout, counted
+# as active); order status pages are never queued. Browsing on takes a pass.
 RESILIENCE_WAITINGROOM_ADMIT_IF = "shop.selectors.visitor_holds_cart"
+RESILIENCE_WAITINGROOM_BUYING_PATHS = ["/cart/", "/checkout/"]
 RESILIENCE_WAITINGROOM_EXEMPT_PATHS = ["/admin/", "/static/", "/media/", "/favicon.ico", "/orders/"]
 # In auto mode the room engages when placing an order gets slow (or requests queue too long).
 RESILIENCE_WAITINGROOM_WATCHED_PATHS = ["/checkout/"]
+RESILIENCE_WAITINGROOM_CACHE_ALIAS = "waitingroom"
 RESILIENCE_WAITINGROOM_KEY_PREFIX = f"{CACHES['default'].get('KEY_PREFIX', 'stampede')}:waitingroom"
 RESILIENCE_WAITINGROOM_SITE_NAME = SHOP_NAME
 RESILIENCE_WAITINGROOM_FAIL_OPEN = env.bool("WAITINGROOM_FAIL_OPEN", default=True)

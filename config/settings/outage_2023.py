@@ -10,7 +10,7 @@ from .production import *  # noqa: F403
 from .production import MIDDLEWARE
 
 _NO_CACHE = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
-CACHES = {"default": _NO_CACHE, "sessions": _NO_CACHE, "template_fragments": _NO_CACHE}
+CACHES = {"default": _NO_CACHE, "sessions": _NO_CACHE, "template_fragments": _NO_CACHE, "waitingroom": _NO_CACHE}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # The task runs in the web process, in the request that placed the order.

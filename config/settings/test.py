@@ -17,6 +17,7 @@ DATABASES["default"]["TEST"] = {"NAME": f"test_stampede_{RUN_ID}"}
 TEST_REDIS_URL = env.str("TEST_REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES["default"] = redis_cache(TEST_REDIS_URL, prefix=f"stampede-test-{RUN_ID}", ignore_errors=False)
 CACHES["sessions"] = redis_cache(TEST_REDIS_URL, prefix=f"stampede-test-{RUN_ID}", ignore_errors=True)
+CACHES["waitingroom"] = redis_cache(TEST_REDIS_URL, prefix=f"stampede-test-{RUN_ID}", ignore_errors=False)
 
 CELERY_BROKER_URL = env.str("TEST_CELERY_BROKER_URL", default=TEST_REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
@@ -31,6 +32,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SHOP_FAKE_PAYMENT_DELAY_SECONDS = 0.2
 SERVE_MEDIA = False
 RESILIENCE_METRICS_CELERY_QUEUES = [CELERY_TASK_DEFAULT_QUEUE]
+RESILIENCE_READINESS_CACHE_SECONDS = 0  # each test's dependency switches show at once
 RESILIENCE_WAITINGROOM_KEY_PREFIX = f"stampede-test-{RUN_ID}:waitingroom"
 # Tests switch the room explicitly (and clear the cached configuration); no periodic re-reads.
 RESILIENCE_WAITINGROOM_CONFIG_REFRESH_SECONDS = 3600

@@ -15,10 +15,15 @@ logger = logging.getLogger(__name__)
 def waitingroom_release(request: HttpRequest, response: HttpResponse) -> None:
     """Free the visitor's active slot at once (they completed an order) and drop their pass."""
     admitted = cookies.read_pass(request, current_config().session_seconds)
-    if admitted is None:
-        return
-    try:
-        room_release(visitor=admitted.visitor)
-    except RoomStoreError:
-        logger.warning("Could not free a waiting room slot; it expires by itself")
-    response.delete_cookie(cookies.PASS_COOKIE, samesite="Lax")
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    visitors = [admitted.visitor] if admitted else []
+    if session_key:
+        visitors.append(f"buyer:{session_key}")  # the slot of a customer who was already buying
+    for visitor in visitors:
+        try:
+            room_release(visitor=visitor)
+        except RoomStoreError:
+            logger.warning("Could not free a waiting room slot; it expires by itself")
+            break
+    if admitted:
+        response.delete_cookie(cookies.PASS_COOKIE, samesite="Lax")

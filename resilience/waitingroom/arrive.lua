@@ -16,7 +16,7 @@ if phase == "auto" and redis.call("ZCARD", queue) == 0 and tokens >= 1 and count
   redis.call("ZADD", active, now + session, ticket)
   redis.call("ZADD", admissions, now, ticket)
   redis.call("HSET", bucket, "tokens", tostring(tokens - 1), "at", tostring(now))
-  return {"admitted"}
+  return {"admitted", redis.call("ZSCORE", active, ticket)}
 end
 redis.call("ZADD", queue, redis.call("INCR", sequence), ticket)
 return queued(ticket)

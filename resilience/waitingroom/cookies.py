@@ -30,6 +30,7 @@ class Ticket:
 class Pass:
     visitor: str
     issued: float
+    nonce: str  # rotated on each renewal: a copied pass falls out once either holder renews
 
     @property
     def due_for_renewal(self) -> bool:
@@ -60,7 +61,8 @@ def read_pass(request: HttpRequest, session_seconds: int) -> Pass | None:
     payload = _read(request, PASS_COOKIE, PASS_SALT, session_seconds)
     if not payload or not isinstance(payload.get("v"), str) or not isinstance(payload.get("i"), (int, float)):
         return None
-    return Pass(payload["v"], payload["i"])
+    nonce = payload.get("n")
+    return Pass(payload["v"], payload["i"], nonce if isinstance(nonce, str) else "")
 
 
 def _set(response: HttpResponse, name: str, value: str, max_age: int) -> None:
@@ -74,7 +76,7 @@ def give_ticket(response: HttpResponse, ticket: Ticket) -> None:
     _set(response, TICKET_COOKIE, value, get_setting("WAITINGROOM_TICKET_MAX_AGE_SECONDS"))
 
 
-def give_pass(response: HttpResponse, visitor: str, session_seconds: int) -> None:
-    value = signing.dumps({"v": visitor, "i": time.time()}, salt=PASS_SALT)
+def give_pass(response: HttpResponse, visitor: str, session_seconds: int, nonce: str) -> None:
+    value = signing.dumps({"v": visitor, "i": time.time(), "n": nonce}, salt=PASS_SALT)
     _set(response, PASS_COOKIE, value, session_seconds)
     response.delete_cookie(TICKET_COOKIE, samesite="Lax")

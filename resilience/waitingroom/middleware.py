@@ -1,7 +1,8 @@
 """Queue new visitors when the room is on; let everyone already shopping through.
 
 Place it after SessionMiddleware and AuthenticationMiddleware (it may ask whether the
-visitor holds a cart, through RESILIENCE_WAITINGROOM_ADMIT_IF), and after the probe and
+visitor holds a cart, through RESILIENCE_WAITINGROOM_ADMIT_IF: such a visitor passes on the
+WAITINGROOM_BUYING_PATHS only, counted as active, and never during a scheduled event), and after the probe and
 load-shedding middleware, which answer before it. Paths in WAITINGROOM_EXEMPT_PATHS
 (admin, static files) and paths outside the room's protected paths are never queued.
 In auto mode it also times the WAITINGROOM_WATCHED_PATHS (checkout), and queues every new
@@ -24,7 +25,7 @@ from resilience.instruments import WAITINGROOM_STORE_ERRORS
 from resilience.waitingroom import adaptive, cookies
 from resilience.waitingroom.config import RoomConfig, current_config
 from resilience.waitingroom.pages import closed_response, flood_response, waiting_response
-from resilience.waitingroom.store import RoomStoreError, room_arrive, room_poll, room_renew
+from resilience.waitingroom.store import RoomStoreError, room_arrive, room_hold, room_poll, room_renew
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class WaitingRoomMiddleware:
         admit_if = get_setting("WAITINGROOM_ADMIT_IF")
         self.admit_if = import_string(admit_if) if admit_if else None
         self.watched = tuple(get_setting("WAITINGROOM_WATCHED_PATHS"))
+        self.buying = tuple(get_setting("WAITINGROOM_BUYING_PATHS"))
         self.last_queued = 0.0  # monotonic time this process last queued someone
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -83,6 +85,12 @@ class WaitingRoomMiddleware:
             patch_cache_control(response, private=True)
         return response
 
+    def _already_buying(self, request: HttpRequest, config: RoomConfig) -> bool:
+        """A cart holder on the buying paths, outside a scheduled event (whose shuffle nobody skips)."""
+        if self.admit_if is None or config.event_start is not None or not request.path.startswith(self.buying):
+            return False
+        return self.admit_if(request)
+
     @property
     def _fail_open(self) -> bool:
         return get_setting("WAITINGROOM_FAIL_OPEN")
@@ -92,12 +100,16 @@ class WaitingRoomMiddleware:
         if admitted is not None:
             if not admitted.due_for_renewal:
                 return self.get_response(request)
-            if room_renew(config=config, visitor=admitted.visitor):
+            nonce = room_renew(config=config, visitor=admitted.visitor, nonce=admitted.nonce)
+            if nonce is not None:
                 response = self.get_response(request)
-                cookies.give_pass(response, admitted.visitor, config.session_seconds)
+                cookies.give_pass(response, admitted.visitor, config.session_seconds, nonce)
                 return response
-        if self.admit_if is not None and self.admit_if(request):
-            return self.get_response(request)  # e.g. a visitor with a cart is never turned away
+        if self._already_buying(request, config):
+            # The promise to a customer already buying: they may finish (cart, checkout),
+            # counted as active; browsing on takes a pass like anyone else's.
+            room_hold(config=config, visitor=f"buyer:{request.session.session_key}")
+            return self.get_response(request)
         ticket = cookies.read_ticket(request)
         visit = room_poll(config=config, phase=phase, ticket=ticket.id) if ticket else None
         if visit is None or visit.outcome == "unknown":
@@ -109,7 +121,7 @@ class WaitingRoomMiddleware:
             return flood_response()
         if visit.outcome == "admitted":
             response = self.get_response(request)
-            cookies.give_pass(response, ticket.id, config.session_seconds)
+            cookies.give_pass(response, ticket.id, config.session_seconds, visit.nonce)
             return response
         self.last_queued = time.monotonic()
         response = waiting_response(request, config, visit, ticket.first_position)

@@ -12,7 +12,7 @@ admit_waiting(phase ~= "pre")
 if redis.call("GETDEL", admitted .. ticket) then
   -- Claimed once: a copy of this ticket cookie finds nothing here any more.
   redis.call("ZADD", active, now + session, ticket)
-  return {"admitted"}
+  return {"admitted", redis.call("ZSCORE", active, ticket)}
 end
 if redis.call("SISMEMBER", prequeue, ticket) == 1 then
   redis.call("ZADD", seen, now, ticket)

@@ -32,6 +32,7 @@ class Visit:
     queue_length: int = 0
     admissions_in_window: int = 0
     window_seconds: float = 0.0
+    nonce: str = ""  # admitted: what the pass must show at its first renewal
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,11 @@ class RoomStatus:
 
 @cache
 def _client():
-    if settings.CACHES["default"]["BACKEND"].startswith("django_redis"):
+    alias = get_setting("WAITINGROOM_CACHE_ALIAS")
+    if settings.CACHES[alias]["BACKEND"].startswith("django_redis"):
         from django_redis import get_redis_connection
 
-        return get_redis_connection("default")
+        return get_redis_connection(alias)
     import fakeredis
 
     return fakeredis.FakeRedis()
@@ -90,10 +92,17 @@ def _run(name: str, config: RoomConfig, *args, extra_keys: tuple[str, ...] = ())
 def _visit(reply: list) -> Visit:
     outcome = reply[0].decode() if isinstance(reply[0], bytes) else reply[0]
     if outcome == "queued":
-        return Visit(outcome, int(reply[1]), int(reply[2]), int(reply[3]), float(reply[4]))
+        return Visit(outcome, position=int(reply[1]), queue_length=int(reply[2]), admissions_in_window=int(reply[3]),
+                     window_seconds=float(reply[4]))
     if outcome == "prequeued":
         return Visit(outcome, queue_length=int(reply[1]))
+    if outcome == "admitted":
+        return Visit(outcome, nonce=_text(reply[1]))
     return Visit(outcome)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def room_arrive(*, config: RoomConfig, phase: str, ticket: str, client_address: str) -> Visit:
@@ -112,9 +121,16 @@ def room_poll(*, config: RoomConfig, phase: str, ticket: str) -> Visit:
     return _visit(_run("poll", config, ticket, phase))
 
 
-def room_renew(*, config: RoomConfig, visitor: str) -> bool:
-    """Extend an admitted visitor's slot; False if it had already expired or been freed."""
-    return bool(_run("renew", config, visitor))
+def room_renew(*, config: RoomConfig, visitor: str, nonce: str) -> str | None:
+    """Extend an admitted visitor's slot and return the pass's next nonce; None if the slot
+    had expired or been freed, or ``nonce`` is stale (the pass was copied and renewed elsewhere)."""
+    renewed = _run("renew", config, visitor, nonce)
+    return _text(renewed) if renewed else None
+
+
+def room_hold(*, config: RoomConfig, visitor: str) -> None:
+    """Count a visitor already buying as active (their slot expires like any other)."""
+    _run("hold", config, visitor)
 
 
 def room_release(*, visitor: str) -> None:

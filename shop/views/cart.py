@@ -16,6 +16,7 @@ from shop.services import cart as cart_services
 from shop.views.errors import bad_request
 
 
+@never_cache
 @require_safe
 def cart_detail(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/cart.html", {"cart": selectors.cart_get(request.session)})
@@ -31,6 +32,7 @@ def cart_state(request: HttpRequest) -> JsonResponse:
     )
 
 
+@never_cache
 @require_POST
 def cart_add(request: HttpRequest) -> HttpResponse:
     form = AddToCartForm(request.POST)
@@ -47,6 +49,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     return redirect("shop:cart")
 
 
+@never_cache
 @require_POST
 def cart_update(request: HttpRequest, product_id: int) -> HttpResponse:
     form = CartQuantityForm(request.POST)
@@ -63,6 +66,7 @@ def cart_update(request: HttpRequest, product_id: int) -> HttpResponse:
     return redirect("shop:cart")
 
 
+@never_cache
 @require_POST
 def cart_remove(request: HttpRequest, product_id: int) -> HttpResponse:
     cart_services.cart_remove(session=request.session, product_id=product_id)

@@ -1,9 +1,11 @@
 """Checkout and the order status page."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from resilience.waitingroom.api import waitingroom_release
@@ -13,22 +15,25 @@ from shop.services.cart import cart_clear
 from shop.services.checkout import CheckoutConflict, CustomerDetails, EmptyCart, OutOfStock, order_place
 
 
+@never_cache  # private, no-store: a customer's cart and details are nobody else's to keep
 @require_http_methods(["GET", "HEAD", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
     cart = selectors.cart_get(request.session)
     if request.method != "POST":
         if not cart.lines:
-            messages.info(request, "Your cart is empty. Add something before checking out.")
+            if request.session.session_key:  # a visitor who holds nothing gets no session for a message
+                messages.info(request, "Your cart is empty. Add something before checking out.")
             return redirect("shop:cart")
-        form = CheckoutForm(initial={"token": checkout_token_new()})
-        return render(request, "shop/checkout.html", {"cart": cart, "form": form})
+        form = CheckoutForm(initial={"token": checkout_token_new(request.session.session_key)},
+                            session_key=request.session.session_key)
+        return _checkout_page(request, cart, form)
 
-    form = CheckoutForm(request.POST)
+    form = CheckoutForm(request.POST, session_key=request.session.session_key)
     if not form.is_valid():
         if "token" in form.errors:
             form.data = form.data.copy()
-            form.data["token"] = checkout_token_new()
-        return render(request, "shop/checkout.html", {"cart": cart, "form": form}, status=400)
+            form.data["token"] = checkout_token_new(request.session.session_key)
+        return _checkout_page(request, cart, form, status=400)
     details = {name: value for name, value in form.cleaned_data.items() if name != "token"}
     try:
         order = order_place(idempotency_key=form.cleaned_data["token"], cart=cart.quantities, customer=CustomerDetails(**details))
@@ -40,14 +45,20 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return redirect("shop:cart")
     except CheckoutConflict as error:
         form.data = form.data.copy()
-        form.data["token"] = checkout_token_new()
-        return render(request, "shop/checkout.html", {"cart": cart, "form": form, "checkout_error": str(error)}, status=409)
+        form.data["token"] = checkout_token_new(request.session.session_key)
+        return _checkout_page(request, cart, form, status=409, checkout_error=str(error))
     cart_clear(session=request.session)
     response = redirect(order.get_absolute_url())
     waitingroom_release(request, response)  # done shopping: their place goes to the next in line
     return response
 
 
+def _checkout_page(request: HttpRequest, cart, form: CheckoutForm, *, status: int = 200, **extra) -> HttpResponse:
+    context = {"cart": cart, "form": form, "demo_payments": settings.SHOP_DEMO_PAYMENTS, **extra}
+    return render(request, "shop/checkout.html", context, status=status)
+
+
+@never_cache
 @require_safe
 def order_status(request: HttpRequest, token: str) -> HttpResponse:
     order = selectors.order_get_by_token(token=token)

@@ -151,11 +151,11 @@ def test_cart_checkout_orders_and_the_admin_go_to_the_checkout_pool() -> None:
     assert SERVICES["checkout"]["cpu_shares"] > SERVICES["web"]["cpu_shares"]
 
 
-def test_nginx_image_is_new_enough_to_resolve_upstream_servers() -> None:
+def test_nginx_image_is_the_current_stable_line_which_resolves_upstream_servers() -> None:
     (from_line,) = [args for instruction, args in STAGES["nginx"] if instruction == "FROM"]
     version = re.match(r"nginx:(\d+)\.(\d+)(?:\.(\d+))?", from_line)
     assert version, from_line
-    assert tuple(int(part or 0) for part in version.groups()) >= (1, 27, 3)
+    assert tuple(int(part or 0) for part in version.groups()) >= (1, 30, 0)
 
 
 def test_nginx_environment_sets_every_variable_the_template_uses() -> None:
@@ -248,3 +248,21 @@ def test_compose_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=30,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_room_and_the_broker_live_in_a_redis_that_never_evicts_apart_from_the_page_cache():
+    app = COMPOSE["x-app-environment"]
+    cache, state = (" ".join(SERVICES[name]["command"]) for name in ("redis", "redis-state"))
+
+    assert "@redis:6379/" in app["REDIS_URL"]
+    assert "@redis-state:6379/" in app["WAITINGROOM_REDIS_URL"] and "@redis-state:6379/" in app["CELERY_BROKER_URL"]
+    assert "--maxmemory-policy allkeys-lru" in cache
+    assert "--maxmemory-policy noeviction" in state and "--appendonly yes" in state
+
+
+def test_both_redis_servers_require_the_password_from_env():
+    for name in ("redis", "redis-state"):
+        assert '--requirepass "$$REDIS_PASSWORD"' in " ".join(SERVICES[name]["command"]), name
+        assert SERVICES[name]["environment"]["REDIS_PASSWORD"] == "${REDIS_PASSWORD:?set REDIS_PASSWORD in .env}"
+    for url in ("REDIS_URL", "WAITINGROOM_REDIS_URL", "CELERY_BROKER_URL"):
+        assert COMPOSE["x-app-environment"][url].startswith("redis://:${REDIS_PASSWORD:?"), url

@@ -1,6 +1,8 @@
 """The Kubernetes manifests in k8s/: valid for the API server, and shaped to ride a spike."""
 from __future__ import annotations
 
+import ipaddress
+
 import shutil
 import subprocess
 import sys
@@ -194,7 +196,7 @@ def test_buying_goes_to_the_checkout_pods_and_browsing_to_the_web_pods(objects):
               for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]}
 
     assert routes == {"/": "web", "/cart/": "checkout", "/checkout/": "checkout", "/orders/": "checkout",
-                      "/admin/": "checkout"}
+                      "/admin/": "checkout", "/admin/login/": "checkout"}
     assert objects[("Service", "checkout")]["spec"]["selector"]["app.kubernetes.io/component"] == "checkout"
 
 
@@ -204,3 +206,40 @@ def test_the_ingress_can_stamp_when_it_received_each_request_as_nginx_does(objec
 
     assert headers == {"X-Request-Start": "t=${msec}"}
     assert 'proxy-set-headers: "stampede/ingress-request-start"' in ingress_doc
+
+
+def ingress_for(objects, path: str) -> dict:
+    (ingress,) = [ingress for (kind, _), ingress in objects.items() if kind == "Ingress"
+                  for rule in ingress["spec"]["rules"] for entry in rule["http"]["paths"] if entry["path"] == path]
+    return ingress["metadata"].get("annotations", {})
+
+
+@pytest.mark.parametrize(("path", "limit"), [
+    ("/cart/", ("limit-rps", "5")), ("/checkout/", ("limit-rps", "2")), ("/admin/login/", ("limit-rpm", "10")),
+])
+def test_the_ingress_limits_each_client_as_nginx_does(objects, path, limit):
+    name, value = limit
+
+    assert ingress_for(objects, path)[f"nginx.ingress.kubernetes.io/{name}"] == value
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/login/"])
+def test_the_admin_answers_only_private_networks(objects, path):
+    allowed = ingress_for(objects, path)["nginx.ingress.kubernetes.io/whitelist-source-range"].split(",")
+
+    assert allowed and all(ipaddress.ip_network(network).is_private for network in allowed)
+
+
+def test_browsing_and_order_pages_are_neither_limited_nor_restricted(objects):
+    for path in ("/", "/orders/"):
+        assert not [name for name in ingress_for(objects, path) if "limit" in name or "whitelist" in name], path
+
+
+def test_every_redis_address_has_a_password_and_the_room_shares_none_with_the_page_cache(objects):
+    config, secret = objects[("ConfigMap", "stampede-config")]["data"], objects[("Secret", "stampede-secrets")]["stringData"]
+    urls = {name: secret[name] for name in ("REDIS_URL", "WAITINGROOM_REDIS_URL", "CELERY_BROKER_URL")}
+
+    assert not {"REDIS_URL", "WAITINGROOM_REDIS_URL", "CELERY_BROKER_URL"} & set(config)
+    assert all(url.startswith("rediss://:change-me@") for url in urls.values()), urls
+    host = {name: url.split("@")[1].split(":")[0] for name, url in urls.items()}
+    assert host["WAITINGROOM_REDIS_URL"] == host["CELERY_BROKER_URL"] != host["REDIS_URL"]

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from config.celery import app as celery_app
+from resilience.health.views import last_readiness
 
 
 def readiness(client):
@@ -89,3 +90,23 @@ def test_readiness_never_reveals_hosts_or_error_details(client, database_down, s
     for secret in ("127.0.0.1", "postgres", settings.DATABASES["default"]["NAME"], "Error", "refused"):
         assert secret not in body, secret
     assert "database unavailable" in body
+
+
+@pytest.mark.django_db
+def test_readiness_through_a_proxy_is_not_found_and_checks_nothing(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/readyz", HTTP_X_FORWARDED_FOR="203.0.113.9")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_burst_of_probes_runs_the_checks_once_within_the_cache_time(client, settings, django_assert_num_queries):
+    settings.RESILIENCE_READINESS_CACHE_SECONDS = 60
+    last_readiness.at = float("-inf")
+    first, _ = readiness(client)
+
+    with django_assert_num_queries(0):
+        again, body = readiness(client)
+
+    assert (first.status_code, again.status_code, body["status"]) == (200, 200, "pass")

@@ -137,17 +137,54 @@ def test_an_admitted_visitor_stays_in_and_completing_an_order_frees_their_place(
     assert status().active_users == 1
 
 
-def test_a_visitor_with_a_cart_is_never_queued_and_can_check_out(product, customer):
+def test_a_customer_already_buying_may_finish_counted_as_active_but_browsing_takes_a_pass(product, customer):
     room("off")
     shopper = visitor()
     add_to_cart(shopper, product, 1)
     room("on", total_active_users=1)
     occupy(1)
 
-    assert not is_queued(shopper.get(CATALOG))
+    assert is_queued(shopper.get(CATALOG))  # a cart is no pass to browse on
+    assert shopper.get(reverse("shop:cart")).status_code == 200
+    assert status().active_users == 2  # counted against the cap, even over it
     response = submit_checkout(shopper, checkout_token(shopper), customer)
     assert response.status_code == 302 and "/orders/" in response["Location"]
     assert not is_queued(shopper.get(response["Location"]))
+    assert status().active_users == 1  # the order placed, their slot is free
+
+
+@pytest.mark.parametrize("event", ["before the start", "at the start"])
+def test_during_a_scheduled_event_a_cart_skips_no_queue(product, event):
+    from django.utils import timezone
+
+    room("off")
+    shopper = visitor()
+    add_to_cart(shopper, product, 1)
+    room("on", total_active_users=1)
+    row = WaitingRoomConfig.load()
+    row.event_start = timezone.now() + timezone.timedelta(hours=1 if event == "before the start" else -1)
+    row.save()
+    config_cache.clear()
+    occupy(1)
+
+    page = shopper.get(reverse("shop:checkout"))
+
+    assert b"has not started yet" in page.content if event == "before the start" else is_queued(page)
+
+
+def test_a_copied_pass_admits_one_visitor_once_either_holder_renews_it(product, settings):
+    settings.RESILIENCE_WAITINGROOM_RENEW_AFTER_SECONDS = 0  # every request renews the pass
+    room("on", total_active_users=5)
+    member = visitor("198.51.100.1")
+    member.get(CATALOG)
+    assert not is_queued(member.get(CATALOG))
+    copy = visitor("198.51.100.2")
+    copy.cookies[cookies.PASS_COOKIE] = member.cookies[cookies.PASS_COOKIE].value
+
+    assert not is_queued(member.get(CATALOG))  # renewed: the pass's nonce moves on
+    assert is_queued(copy.get(CATALOG))  # the copy's nonce is stale: the back of the queue
+    assert not is_queued(member.get(CATALOG))
+    assert cookies.TICKET_COOKIE in copy.cookies  # the copy now waits with a ticket of its own
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/admin/login/", "/static/shop/css/shop.css"])
@@ -209,7 +246,8 @@ def test_a_tampered_or_expired_pass_is_not_honoured(product):
 
     stale = visitor("198.51.100.3")
     with mock.patch("django.core.signing.time.time", return_value=time.time() - 3600):
-        stale.cookies[cookies.PASS_COOKIE] = signing.dumps({"v": "x", "i": time.time() - 3600}, salt=cookies.PASS_SALT)
+        stale.cookies[cookies.PASS_COOKIE] = signing.dumps({"v": "x", "i": time.time() - 3600, "n": ""},
+                                                           salt=cookies.PASS_SALT)
     assert is_queued(stale.get(CATALOG))
 
 

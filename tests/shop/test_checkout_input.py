@@ -6,10 +6,12 @@ import uuid
 
 import pytest
 from django.core import signing
+from django.contrib.sessions.models import Session
+from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from shop.forms import CHECKOUT_TOKEN_MAX_AGE, CHECKOUT_TOKEN_SALT, checkout_token_new
+from shop.forms import CHECKOUT_TOKEN_MAX_AGE, CHECKOUT_TOKEN_SALT, checkout_token_new, checkout_token_salt
 from shop.models import Order, Product
 from tests.factories import OrderFactory, OrderLineFactory, ProductFactory
 from tests.shop.helpers import add_to_cart, checkout_token, submit_checkout
@@ -36,12 +38,12 @@ def rendered_token(response) -> str:
     return response.context["form"]["token"].value()
 
 
-def expired_token(monkeypatch) -> str:
+def expired_token(monkeypatch, session_key: str) -> str:
     """Return a checkout token signed just over its lifetime ago."""
     signed_at = time.time() - CHECKOUT_TOKEN_MAX_AGE - 60
     with monkeypatch.context() as patch:
         patch.setattr(signing.time, "time", lambda: signed_at)
-        return checkout_token_new()
+        return checkout_token_new(session_key)
 
 
 @pytest.mark.parametrize("missing", ["email", "full_name", "address", "postal_code", "city", "country"])
@@ -102,20 +104,23 @@ def tampered(token: str) -> str:
 @pytest.mark.parametrize(
     ("make_token", "message"),
     [
-        (lambda monkeypatch: tampered(checkout_token_new()), NOT_VALID),
-        (lambda monkeypatch: str(uuid.uuid4()), NOT_VALID),
-        (lambda monkeypatch: "", "This field is required."),
-        (lambda monkeypatch: "x" * 201, "Ensure this value has at most 200 characters"),
-        (lambda monkeypatch: signing.dumps("not-a-uuid", salt=CHECKOUT_TOKEN_SALT), NOT_VALID),
-        (lambda monkeypatch: signing.dumps(str(uuid.uuid4()), salt="another.salt"), NOT_VALID),
+        (lambda monkeypatch, session: tampered(checkout_token_new(session)), NOT_VALID),
+        (lambda monkeypatch, session: str(uuid.uuid4()), NOT_VALID),
+        (lambda monkeypatch, session: "", "This field is required."),
+        (lambda monkeypatch, session: "x" * 201, "Ensure this value has at most 200 characters"),
+        (lambda monkeypatch, session: signing.dumps("not-a-uuid", salt=checkout_token_salt(session)), NOT_VALID),
+        (lambda monkeypatch, session: signing.dumps(str(uuid.uuid4()), salt="another.salt"), NOT_VALID),
+        (lambda monkeypatch, session: signing.dumps(str(uuid.uuid4()), salt=CHECKOUT_TOKEN_SALT), NOT_VALID),
+        (lambda monkeypatch, session: checkout_token_new("another-visitors-session"), NOT_VALID),
         (expired_token, "This checkout page has expired. Please check your details and submit again."),
     ],
-    ids=["tampered", "unsigned", "empty", "too-long", "signed-garbage", "other-salt", "expired"],
+    ids=["tampered", "unsigned", "empty", "too-long", "signed-garbage", "other-salt", "no-session-in-salt",
+         "other-session", "expired"],
 )
 def test_a_bad_token_is_refused_and_the_page_carries_a_fresh_valid_one(
     shopper, product, customer, monkeypatch, make_token, message
 ):
-    bad_token = make_token(monkeypatch)
+    bad_token = make_token(monkeypatch, shopper.session.session_key)
 
     response = submit_checkout(shopper, bad_token, customer)
 
@@ -123,7 +128,7 @@ def test_a_bad_token_is_refused_and_the_page_carries_a_fresh_valid_one(
     assert_nothing_ordered(product)
     fresh = rendered_token(response)
     assert fresh != bad_token
-    uuid.UUID(signing.loads(fresh, salt=CHECKOUT_TOKEN_SALT, max_age=CHECKOUT_TOKEN_MAX_AGE))
+    uuid.UUID(signing.loads(fresh, salt=checkout_token_salt(shopper.session.session_key), max_age=CHECKOUT_TOKEN_MAX_AGE))
     assertContains(response, f'value="{fresh}"', status_code=400)
 
 
@@ -141,24 +146,64 @@ def test_a_token_just_inside_its_lifetime_is_accepted(shopper, product, customer
     signed_at = time.time() - CHECKOUT_TOKEN_MAX_AGE + 60
     with monkeypatch.context() as patch:
         patch.setattr(signing.time, "time", lambda: signed_at)
-        token = checkout_token_new()
+        token = checkout_token_new(shopper.session.session_key)
 
     assert submit_checkout(shopper, token, customer).status_code == 302
     assert Order.objects.count() == 1
 
 
-def test_checkout_with_an_empty_cart_goes_back_to_the_cart_with_a_message(client):
+def test_checkout_with_an_emptied_cart_goes_back_to_the_cart_with_a_message(client, product):
+    add_to_cart(client, product, 1)
+    client.post(reverse("shop:cart_remove", args=[product.pk]))
+
     response = client.get(CHECKOUT)
 
     assertRedirects(response, reverse("shop:cart"), fetch_redirect_response=False)
     assertContains(client.get(reverse("shop:cart")), "Your cart is empty. Add something before checking out.")
 
 
+def test_a_visitor_holding_nothing_gets_no_session_from_the_checkout_page(client):
+    for _ in range(3):
+        response = client.get(CHECKOUT)
+        assertRedirects(response, reverse("shop:cart"), fetch_redirect_response=False)
+
+    assert Session.objects.count() == 0
+    assert "sessionid" not in response.cookies
+
+
+@pytest.mark.parametrize("page", ["cart", "checkout", "order"])
+def test_cart_checkout_and_order_pages_are_private_and_never_stored(shopper, product, customer, page):
+    if page == "order":
+        url = submit_checkout(shopper, checkout_token(shopper), customer)["Location"]
+    else:
+        url = reverse(f"shop:{page}")
+
+    cache_control = {part.strip() for part in shopper.get(url)["Cache-Control"].split(",")}
+
+    assert {"private", "no-store"} <= cache_control
+
+
 def test_submitting_checkout_with_an_empty_cart_orders_nothing(client, customer):
-    response = submit_checkout(client, checkout_token_new(), customer)
+    client.get(reverse("shop:cart"))  # a visitor with a session, holding nothing
+    response = submit_checkout(client, checkout_token_new(client.session.session_key), customer)
 
     assertRedirects(response, reverse("shop:cart"))
     assert Order.objects.count() == 0
+
+
+def test_a_checkout_replayed_from_another_browser_is_refused_and_shows_no_order(shopper, customer):
+    token = checkout_token(shopper)
+    placed = submit_checkout(shopper, token, customer)
+    assert placed.status_code == 302
+
+    stranger = Client()
+    stranger.get(reverse("shop:cart"))
+    replayed = submit_checkout(stranger, token, {**customer, "full_name": "Mallory", "email": "m@example.com"})
+
+    assertContains(replayed, NOT_VALID, status_code=400)
+    assertNotContains(replayed, customer["full_name"], status_code=400)
+    assertNotContains(replayed, placed["Location"], status_code=400)
+    assert Order.objects.count() == 1
 
 
 # --- The order status page ------------------------------------------------------------------
@@ -209,3 +254,10 @@ def test_one_orders_page_does_not_show_another_orders_details(client):
     OrderFactory(full_name="Bob Stone")
 
     assertNotContains(client.get(mine.get_absolute_url()), "Bob Stone")
+
+
+def test_a_demo_shop_says_on_checkout_that_no_card_is_charged(shopper, settings):
+    assertContains(shopper.get(CHECKOUT), "Demo payments:")
+
+    settings.SHOP_DEMO_PAYMENTS = False
+    assertNotContains(shopper.get(CHECKOUT), "Demo payments:")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+import redis
 import pytest
 
 from tests.conftest import free_port
@@ -54,6 +55,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         "STACK_WORKER_METRICS_PORT": str(free_port()),
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "WAITINGROOM_REDIS_URL": "redis://127.0.0.1:6379/3",  # never evicted for cached pages
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "CACHE_KEY_PREFIX": f"stampede-stack-{run_id}",
         "CELERY_TASK_DEFAULT_QUEUE": f"stampede-stack-{run_id}",
@@ -75,6 +77,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         )
     finally:
         subprocess.run([sys.executable, "deploy/localstack.py", "down"], cwd=ROOT, env=env, timeout=120)
+        room = redis.Redis.from_url(env["WAITINGROOM_REDIS_URL"])
+        for key in room.scan_iter(match=f"{env['CACHE_KEY_PREFIX']}:*", count=1000):
+            room.delete(key)
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 

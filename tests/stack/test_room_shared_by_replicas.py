@@ -80,7 +80,7 @@ def wait_until_every_replica_queues(stack, timeout: float = 15) -> None:
 
 def room_redis(stack) -> tuple[redis.Redis, str]:
     prefix = f"{stack.env['CACHE_KEY_PREFIX']}:waitingroom"
-    return redis.Redis.from_url(stack.env["REDIS_URL"]), prefix
+    return redis.Redis.from_url(stack.env["WAITINGROOM_REDIS_URL"]), prefix  # its own database, apart from the cache
 
 
 def test_replicas_share_one_fifo_queue_and_one_active_cap_switched_by_the_command(stack):

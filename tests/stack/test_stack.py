@@ -64,6 +64,11 @@ def test_nginx_microcaches_anonymous_catalog_pages_and_hides_metrics(stack):
     assert get(f"{stack.url}/metrics")[0] == 404
 
 
+def test_readiness_answers_probes_at_each_replica_and_nobody_through_nginx(stack):
+    assert get(f"{stack.url}/readyz")[0] == 404
+    assert [get(f"{url}/readyz")[0] for url in stack.replica_urls] == [200] * len(stack.replica_urls)
+
+
 def cache_status(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.headers["X-Cache-Status"]
