@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from resilience.waitingroom.api import waitingroom_release
 from shop import selectors
+from shop.selectors import Cart
 from shop.forms import CheckoutForm, checkout_token_new
 from shop.services.cart import cart_clear
 from shop.services.checkout import CheckoutConflict, CustomerDetails, EmptyCart, OutOfStock, order_place
@@ -19,20 +20,20 @@ from shop.services.checkout import CheckoutConflict, CustomerDetails, EmptyCart,
 @require_http_methods(["GET", "HEAD", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
     cart = selectors.cart_get(request.session)
+    session_key = request.session.session_key  # the checkout token is valid in this session only
     if request.method != "POST":
         if not cart.lines:
-            if request.session.session_key:  # a visitor who holds nothing gets no session for a message
+            if session_key:  # a visitor who holds nothing gets no session for a message
                 messages.info(request, "Your cart is empty. Add something before checking out.")
             return redirect("shop:cart")
-        form = CheckoutForm(initial={"token": checkout_token_new(request.session.session_key)},
-                            session_key=request.session.session_key)
+        form = CheckoutForm(initial={"token": checkout_token_new(session_key)}, session_key=session_key)
         return _checkout_page(request, cart, form)
 
-    form = CheckoutForm(request.POST, session_key=request.session.session_key)
+    form = CheckoutForm(request.POST, session_key=session_key)
     if not form.is_valid():
         if "token" in form.errors:
             form.data = form.data.copy()
-            form.data["token"] = checkout_token_new(request.session.session_key)
+            form.data["token"] = checkout_token_new(session_key)
         return _checkout_page(request, cart, form, status=400)
     details = {name: value for name, value in form.cleaned_data.items() if name != "token"}
     try:
@@ -45,7 +46,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return redirect("shop:cart")
     except CheckoutConflict as error:
         form.data = form.data.copy()
-        form.data["token"] = checkout_token_new(request.session.session_key)
+        form.data["token"] = checkout_token_new(session_key)
         return _checkout_page(request, cart, form, status=409, checkout_error=str(error))
     cart_clear(session=request.session)
     response = redirect(order.get_absolute_url())
@@ -53,7 +54,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _checkout_page(request: HttpRequest, cart, form: CheckoutForm, *, status: int = 200, **extra) -> HttpResponse:
+def _checkout_page(request: HttpRequest, cart: Cart, form: CheckoutForm, *, status: int = 200, **extra) -> HttpResponse:
     context = {"cart": cart, "form": form, "demo_payments": settings.SHOP_DEMO_PAYMENTS, **extra}
     return render(request, "shop/checkout.html", context, status=status)
 
