@@ -16,14 +16,12 @@ def waitingroom_release(request: HttpRequest, response: HttpResponse) -> None:
     """Free the visitor's active slot at once (they completed an order) and drop their pass."""
     admitted = cookies.read_pass(request, current_config().session_seconds)
     session_key = getattr(getattr(request, "session", None), "session_key", None)
-    visitors = [admitted.visitor] if admitted else []
-    if session_key:
-        visitors.append(f"buyer:{session_key}")  # the slot of a customer who was already buying
-    for visitor in visitors:
+    # The pass's slot, and the slot of a customer who was already buying (middleware's room_hold).
+    visitors = ([admitted.visitor] if admitted else []) + ([f"buyer:{session_key}"] if session_key else [])
+    if visitors:
         try:
-            room_release(visitor=visitor)
+            room_release(visitor=visitors[0], also=tuple(visitors[1:]))
         except RoomStoreError:
             logger.warning("Could not free a waiting room slot; it expires by itself")
-            break
     if admitted:
         response.delete_cookie(cookies.PASS_COOKIE, samesite="Lax")

@@ -133,10 +133,10 @@ def room_hold(*, config: RoomConfig, visitor: str) -> None:
     _run("hold", config, visitor)
 
 
-def room_release(*, visitor: str) -> None:
-    """Free an admitted visitor's slot at once (they completed an order)."""
+def room_release(*, visitor: str, also: tuple[str, ...] = ()) -> None:
+    """Free an admitted visitor's slot at once (they completed an order), and any ``also`` named, in one call."""
     try:
-        _client().zrem(_keys()[2], visitor)
+        _client().zrem(_keys()[2], visitor, *also)
     except Exception as error:  # noqa: BLE001
         raise RoomStoreError("release") from error
 
