@@ -2,11 +2,16 @@
 
 nginx sends each browsing replica at most as many requests as it has threads. With every one
 of them busy, a page nginx has a copy of is served from it, any other browsing request gets the
-busy page at once, and the cart, on the checkout replicas, answers as usual.
+busy page at once, and the cart, on the checkout replicas, answers as usual. The page script's
+call (/cart/state/) is browsing for a first visit and buying for a visitor with a cart.
 """
 from __future__ import annotations
 
+import http.cookiejar
+import json
+import re
 import time
+import urllib.parse
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -17,17 +22,30 @@ from tests.stack.conftest import WEB_REPLICAS
 THREADS_PER_REPLICA = 2 * 2  # GUNICORN_WORKERS x GUNICORN_THREADS in the stack fixture
 
 
-def fetch(url: str) -> tuple[int, dict[str, str], str]:
+def fetch(url: str, opener: urllib.request.OpenerDirector | None = None) -> tuple[int, dict[str, str], str]:
+    opener = opener or urllib.request.build_opener()
     try:
-        with urllib.request.urlopen(url, timeout=15) as response:
+        with opener.open(url, timeout=15) as response:
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
 
 
+def shopper_with_a_cart(url: str) -> urllib.request.OpenerDirector:
+    """A visitor who put a product in the cart: they have a session cookie."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    product_path = re.search(r'href="(/products/[^"]+/)"', fetch(f"{url}/category/kitchen/", opener)[2]).group(1)
+    product_id = re.search(r'name="product_id" value="(\d+)"', fetch(url + product_path, opener)[2]).group(1)
+    csrf = json.loads(fetch(f"{url}/cart/state/", opener)[2])["csrfToken"]
+    form = urllib.parse.urlencode({"product_id": product_id, "quantity": "1", "csrfmiddlewaretoken": csrf}).encode()
+    opener.open(urllib.request.Request(f"{url}/cart/add/", data=form, headers={"Referer": f"{url}/"}), timeout=15)
+    return opener
+
+
 def test_with_every_browsing_thread_busy_browsing_is_answered_at_once_and_buying_goes_on(stack):
     kitchen = f"{stack.url}/category/kitchen/"
     fetch(kitchen)  # nginx keeps a copy
+    shopper = shopper_with_a_cart(stack.url)
     slots, extra = WEB_REPLICAS * THREADS_PER_REPLICA, 4
 
     with ThreadPoolExecutor(max_workers=slots + extra) as pool:
@@ -38,12 +56,16 @@ def test_with_every_browsing_thread_busy_browsing_is_answered_at_once_and_buying
         busy_status, busy_headers, busy_page = fetch(f"{stack.url}/?q=none{time.time_ns()}")
         cached_status, cached_headers, _ = fetch(kitchen)
         cart_status, _, cart_page = fetch(f"{stack.url}/cart/")
+        first_visit_state, _, _ = fetch(f"{stack.url}/cart/state/")
+        shopper_state, _, shopper_json = fetch(f"{stack.url}/cart/state/", shopper)
 
         assert (busy_status, busy_headers.get("Retry-After")) == (503, "5"), busy_headers
         assert "Back in a moment" in busy_page  # nginx's own page: the request never reached a replica
         # Fresh for as long as the page's max-age says, stale after: either way from nginx's copy.
         assert cached_status == 200 and cached_headers["X-Cache-Status"] in {"HIT", "STALE"}
         assert cart_status == 200 and "Your cart" in cart_page
+        assert first_visit_state == 503  # no session: browsing, and browsing is full
+        assert shopper_state == 200 and json.loads(shopper_json)["count"] == 1
         # At most as many slow pages as threads were served, the rest turned away with the busy
         # answer, none failed. (Not exactly as many: gunicorn's worker processes do not share out
         # connections evenly, and one that waits for its worker's thread is shed by the app: 503.)
