@@ -81,6 +81,8 @@ def summarise(folder: Path, result: dict) -> dict:
         "baseline": baseline,
         "peak": peak,
         "checkout_p95_peak_vs_baseline": _ratio(peak["checkout_p95_ms"], baseline["checkout_p95_ms"]),
+        # Locust's own longest stall (a full garbage collection): time counted in every latency above.
+        "loadgen_gc_pause_max_ms": _round(max((e["ms"] for e in events if e["type"] == "loadgen_gc"), default=0)),
         "waitingroom_queued_visitors": len(room_waits),
         "waitingroom_median_wait_s": _round(statistics.median(e["waited"] for e in room_waits), 1) if room_waits else None,
         "alerts": [{**a, "fired_after_s": round(a["fired_at"] - started),
@@ -120,7 +122,7 @@ ROWS = [
     "checkout_p95_ms", "checkout_p99_ms", "baseline.checkout_p95_ms", "peak.checkout_p95_ms",
     "checkout_p95_peak_vs_baseline", "peak.checkout_success", "http_5xx", "http_429", "no_response", "orders_lost",
     "oversold", "duplicate_charges", "duplicate_emails", "alerts_fired", "waitingroom_eta_error",
-    "waitingroom_queued_visitors", "waitingroom_median_wait_s",
+    "waitingroom_queued_visitors", "waitingroom_median_wait_s", "loadgen_gc_pause_max_ms",
 ]
 
 
