@@ -1,5 +1,7 @@
 """The Celery app; its settings are the CELERY_* names in Django's settings."""
+import logging
 import os
+import socket
 
 from celery import Celery
 from celery.signals import worker_process_shutdown, worker_ready
@@ -9,6 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 app = Celery("stampede")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+logger = logging.getLogger(__name__)
 
 
 @worker_ready.connect
@@ -19,6 +22,17 @@ def serve_worker_metrics(**kwargs) -> None:
         from resilience.metrics import start_metrics_server
 
         start_metrics_server(int(port))
+
+
+@worker_ready.connect
+def recover_orders(**kwargs) -> None:
+    """Queue at once the orders a killed worker on this machine left, and any nobody works on."""
+    from shop.services.orders import orders_recover
+
+    try:
+        orders_recover(host=socket.gethostname())
+    except Exception:  # noqa: BLE001 - never keep a worker from starting: the sweeper does this too
+        logger.warning("Order recovery at worker start failed; the sweeper will catch up", exc_info=True)
 
 
 @worker_process_shutdown.connect

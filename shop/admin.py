@@ -78,6 +78,10 @@ class OrderLineInline(admin.TabularInline):
         return False
 
 
+# Which worker process holds the order, and until when: what support looks at when one seems stuck.
+LEASE_FIELDS = ["lease_host", "lease_pid", "lease_claimed_at", "lease_until"]
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "status", "email", "full_name", "total", "currency", "created_at"]
@@ -87,11 +91,12 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline]
     readonly_fields = [
         "number", "status", "total", "currency", "payment_reference", "failure_reason",
-        "created_at", "updated_at", "confirmed_at",
+        "created_at", "updated_at", "confirmed_at", *LEASE_FIELDS,
     ]
     fields = [
         "number", "status", "email", "full_name", "address", "postal_code", "city", "country",
         "total", "currency", "payment_reference", "failure_reason", "created_at", "updated_at", "confirmed_at",
+        *LEASE_FIELDS,
     ]
     actions = ["requeue_processing", "mark_shipped"]
 

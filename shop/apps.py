@@ -6,4 +6,4 @@ class ShopConfig(AppConfig):
     verbose_name = "Shop"
 
     def ready(self) -> None:
-        from shop import signals  # noqa: F401 - connects the cache invalidation receivers
+        from shop import checks, signals  # noqa: F401 - registers the system checks, connects the cache receivers

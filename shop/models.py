@@ -6,11 +6,13 @@ the CHECK constraint on it is the last line of defence against overselling.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.urls import reverse
 
 # Crockford's base32 without look-alikes: easy to read out over the phone.
@@ -84,6 +86,20 @@ class Product(models.Model):
         return self.image.url if self.image else ""
 
 
+class OrderQuerySet(models.QuerySet):
+    def unsettled(self) -> OrderQuerySet:
+        """Orders the worker still has to charge or confirm."""
+        return self.filter(status__in=[Order.Status.PENDING, Order.Status.PAID])
+
+    def unattended(self) -> OrderQuerySet:
+        """Unsettled orders nobody is working on: the lease lapsed, or no one took one for a while."""
+        # The database's clock, as for the claims, so workers' clocks never matter.
+        unclaimed_since = Now() - timedelta(seconds=settings.SHOP_ORDER_UNCLAIMED_AFTER_SECONDS)
+        return self.unsettled().filter(
+            models.Q(lease_until__lt=Now()) | models.Q(lease_until__isnull=True, created_at__lt=unclaimed_since)
+        )
+
+
 class Order(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending payment"
@@ -112,6 +128,16 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The processing lease (services/leases.py): the worker process whose task holds the order,
+    # and until when. While no worker has claimed it, lease_until is when the sweeper may queue
+    # it again.
+    lease_host = models.CharField(max_length=255, blank=True)
+    lease_pid = models.PositiveIntegerField(null=True, blank=True)
+    lease_task_id = models.CharField(max_length=64, blank=True)
+    lease_claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,16 +4,19 @@ from __future__ import annotations
 from smtplib import SMTPException
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import DatabaseError, OperationalError
 
 from shop.payments import PaymentGatewayUnavailable
+from shop.services.leases import LeaseHolder, order_lease_extend
 from shop.services.orders import order_process, orders_requeue_stuck
 
 TRANSIENT_ERRORS = (PaymentGatewayUnavailable, OperationalError, SMTPException, ConnectionError, TimeoutError)
 
 
 @shared_task(
+    bind=True,
     name="shop.tasks.process_order",
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=2,
@@ -21,14 +24,27 @@ TRANSIENT_ERRORS = (PaymentGatewayUnavailable, OperationalError, SMTPException, 
     retry_jitter=True,
     max_retries=10,
 )
-def process_order(order_id: int) -> str:
+def process_order(self, order_id: int) -> str:
     """Charge and confirm one order; safe to run any number of times."""
-    return order_process(order_id=order_id).status
+    holder = LeaseHolder(task_id=self.request.id) if self.request.id else LeaseHolder()
+    try:
+        return order_process(order_id=order_id, holder=holder).status
+    except TRANSIENT_ERRORS:
+        # Keep the order through the longest wait autoretry may choose (jitter only shortens
+        # it), so the sweeper does not queue a second task beside the retry.
+        longest_wait = get_exponential_backoff_interval(
+            factor=self.retry_backoff, retries=self.request.retries, maximum=self.retry_backoff_max
+        )
+        try:
+            order_lease_extend(order_id=order_id, holder=holder, seconds=longest_wait)
+        except DatabaseError:
+            pass  # the database is what failed: the claim lapses and the sweeper queues the order
+        raise
 
 
 @shared_task(name="shop.tasks.orders_sweep_stuck")
 def orders_sweep_stuck() -> int:
-    """Re-queue orders the queue lost (broker down at checkout, a crashed worker)."""
+    """Re-queue orders nobody is working on (broker down at checkout, a crashed worker)."""
     return orders_requeue_stuck()
 
 

@@ -201,10 +201,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.4}
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Often, so an order nobody works on is queued again within seconds of being found so; a sweep
+# still waiting after one interval (no worker took it) is dropped, as the next does its work.
+ORDER_SWEEP_INTERVAL_SECONDS = env.int("ORDER_SWEEP_INTERVAL_SECONDS", default=15)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-orders": {
         "task": "shop.tasks.orders_sweep_stuck",
-        "schedule": env.int("ORDER_SWEEP_INTERVAL_SECONDS", default=60),
+        "schedule": ORDER_SWEEP_INTERVAL_SECONDS,
+        "options": {"expires": ORDER_SWEEP_INTERVAL_SECONDS},
     },
     "clear-expired-sessions": {"task": "shop.tasks.sessions_clear_expired", "schedule": 60 * 60},
 }
@@ -229,8 +233,12 @@ SHOP_BASE_URL = env.str("SHOP_BASE_URL", default="http://127.0.0.1:8000")  # for
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="EUR")
 SHOP_MAX_QUANTITY_PER_LINE = env.int("SHOP_MAX_QUANTITY_PER_LINE", default=20)
 SHOP_PRODUCTS_PER_PAGE = 24
-# Orders still pending or paid after this long are handed to the worker again.
-SHOP_ORDER_STUCK_AFTER_SECONDS = env.int("SHOP_ORDER_STUCK_AFTER_SECONDS", default=300)
+# A worker's task claims an order before working on it (shop/services/leases.py), for the task's
+# time limit and this margin; once that lapses (the worker died) the sweeper queues it again.
+SHOP_ORDER_LEASE_MARGIN_SECONDS = env.int("SHOP_ORDER_LEASE_MARGIN_SECONDS", default=10)
+# An order no worker has claimed this long after checkout (the broker was down, the message was
+# lost with its worker) is queued again; so is one queued again this long ago and still unclaimed.
+SHOP_ORDER_UNCLAIMED_AFTER_SECONDS = env.int("SHOP_ORDER_UNCLAIMED_AFTER_SECONDS", default=30)
 SHOP_PAYMENT_GATEWAY = env.str("SHOP_PAYMENT_GATEWAY", default="shop.payments.FakeGateway")
 FAKE_PAYMENT_GATEWAY = "shop.payments.FakeGateway"
 # A demo shop: the fake processor approves orders nobody paid for, and checkout says so.

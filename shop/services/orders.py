@@ -1,13 +1,13 @@
 """Order processing after checkout: charge, confirm by email, or fail and release stock.
 
 Every step checks the order's status first, so running the pipeline twice (a
-redelivered task, the sweeper) changes nothing already done. The database is the
-truth; the queue is only a trigger.
+redelivered task, the sweeper) changes nothing already done, and a processing lease
+(leases.py) keeps two processes from working on one order at once. The database is
+the truth; the queue is only a trigger.
 """
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -18,6 +18,7 @@ from django.utils import timezone
 from shop.metrics import ORDERS_PROCESSED
 from shop.models import Order
 from shop.payments import get_gateway
+from shop.services.leases import LeaseHolder, order_lease_claim, order_lease_hand_to_queue, order_leases_free_dead
 from shop.services.stock import stock_release
 
 logger = logging.getLogger(__name__)
@@ -35,8 +36,11 @@ def order_queue_processing(*, order_id: int) -> bool:
     return True
 
 
-def order_process(*, order_id: int) -> Order:
+def order_process(*, order_id: int, holder: LeaseHolder | None = None) -> Order:
     """Move an order forward as far as it can go: pending -> paid -> confirmed, or failed."""
+    if not order_lease_claim(order_id=order_id, holder=holder or LeaseHolder()):
+        # Settled, or a live process holds it: that one finishes it, or its lease lapses.
+        return Order.objects.get(pk=order_id)
     order = Order.objects.get(pk=order_id)
     if order.status == Order.Status.PENDING:
         # The payment call is made outside any transaction or row lock.
@@ -106,9 +110,22 @@ def order_mark_shipped(*, order_id: int) -> bool:
 
 
 def orders_requeue_stuck(*, limit: int = 500) -> int:
-    """Queue again the orders left pending or paid for too long; return how many."""
-    cutoff = timezone.now() - timedelta(seconds=settings.SHOP_ORDER_STUCK_AFTER_SECONDS)
-    stuck = Order.objects.filter(
-        status__in=[Order.Status.PENDING, Order.Status.PAID], updated_at__lt=cutoff
-    ).order_by("updated_at").values_list("pk", flat=True)[:limit]
-    return sum(order_queue_processing(order_id=order_id) for order_id in stuck)
+    """Queue again the unsettled orders nobody works on (lease lapsed, or unclaimed a while); return how many."""
+    unattended = Order.objects.unattended().order_by("created_at").values_list("pk", flat=True)[:limit]
+    requeued = 0
+    for order_id in unattended:
+        # Queued first, marked after: while the broker is down nothing is marked, and the
+        # next sweep tries again (this one stops: the rest would wait on the broker too).
+        if not order_queue_processing(order_id=order_id):
+            break
+        order_lease_hand_to_queue(order_id=order_id)
+        requeued += 1
+    return requeued
+
+
+def orders_recover(*, host: str) -> int:
+    """On a worker's start: end the claims this machine's dead processes left, queue what nobody works on."""
+    freed = order_leases_free_dead(host=host)
+    if freed:
+        logger.warning("Freed %s order(s) claimed by processes on %s that are gone", freed, host)
+    return orders_requeue_stuck()

@@ -1,7 +1,7 @@
 """Order processing: a real Celery worker on the real Redis broker moves orders along.
 
 pending -> paid -> confirmed (email sent), or failed with stock released. Every step
-is idempotent, and the sweeper recovers what the queue lost.
+is idempotent, and the sweeper recovers what the queue lost (leases: test_order_leases.py).
 """
 from __future__ import annotations
 
@@ -48,8 +48,11 @@ def broker_outage():
 
 
 def make_stuck(order: Order, status: str) -> None:
-    """Age an order past the sweeper's threshold, as if its task had been lost."""
-    Order.objects.filter(pk=order.pk).update(status=status, updated_at=timezone.now() - timedelta(hours=1))
+    """Put an order in ``status`` with its lease lapsed, as if its worker had died holding it."""
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Order.objects.filter(pk=order.pk).update(
+        status=status, updated_at=an_hour_ago, lease_claimed_at=an_hour_ago, lease_until=an_hour_ago
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -146,7 +149,7 @@ def test_the_sweeper_leaves_settled_and_recent_orders_alone(product):
 
 @pytest.mark.django_db(transaction=True)
 def test_checkout_with_the_broker_down_accepts_the_order_and_the_sweeper_processes_it(category, broker_outage, settings):
-    settings.SHOP_ORDER_STUCK_AFTER_SECONDS = 0
+    settings.SHOP_ORDER_UNCLAIMED_AFTER_SECONDS = 0
     product = ProductFactory(category=category, stock=5)
 
     order = place_order(product)
