@@ -8,6 +8,7 @@ shells, under the server's max_connections (see README, "Capacity").
 """
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 
@@ -49,6 +50,14 @@ def on_starting(server: Arbiter) -> None:
     if PROMETHEUS_DIR:
         shutil.rmtree(PROMETHEUS_DIR, ignore_errors=True)
         os.makedirs(PROMETHEUS_DIR, exist_ok=True)
+
+
+def post_worker_init(worker: Worker) -> None:
+    # What the app loaded lives as long as the worker: out of the garbage collector's sight, a
+    # full collection walks only what requests made. Measured on this app: 81,000 objects after
+    # loading and a few pages, a full collection 19-61 ms (both threads stalled, a checkout
+    # with them); frozen, 4 ms after 600 more pages.
+    gc.freeze()
 
 
 def child_exit(server: Arbiter, worker: Worker) -> None:
