@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test audit install install-dev system-packages migrate seed clean superuser stack stack-down manage bench bench-waitingroom loadtest
+.PHONY: run test audit install install-dev system-packages migrate seed clean superuser stack stack-down stack-ctl manage bench bench-waitingroom loadtest
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || deploy/system-packages.sh python3-venv
@@ -54,14 +54,20 @@ audit: install-dev
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 
-## stack: nginx on 127.0.0.1:8080 in front of WEB browsing and CHECKOUT buying replicas, a worker and beat (no Docker)
+## stack: nginx on 127.0.0.1:8080 in front of WEB browsing and CHECKOUT buying replicas, a worker and beat,
+## all under supervisord, which starts again any that dies (no Docker)
 WEB ?= 2
 CHECKOUT ?= 1
 stack: install system-packages
 	$(PY) deploy/localstack.py up --web $(WEB) --checkout $(CHECKOUT)
 
+## stack-down: stop what make stack started: supervisord and every process it runs
 stack-down:
 	$(PY) deploy/localstack.py down
+
+## stack-ctl: supervisorctl against the stack, e.g. make stack-ctl ARGS="restart web:web-1" (default: status)
+stack-ctl:
+	$(PY) deploy/localstack.py ctl $(or $(ARGS),status)
 
 ## manage: run a management command against the stack, e.g. make manage ARGS="waitingroom on"
 manage: install

@@ -3,8 +3,9 @@
 nginx (Debian's) on 127.0.0.1:8080 in front of two pools of gunicorn replicas: N for
 browsing (catalog, product and search pages) and M for cart, checkout, order pages and
 the admin, so buying never waits behind browsing. A Celery worker and beat run beside
-them, against the local PostgreSQL and Redis. Every process is started by this script,
-its PID written under var/stack/pids, and `down` stops exactly those.
+them, against the local PostgreSQL and Redis. supervisord (deploy/supervisord.py) runs
+every one of them, starts again any that dies, and at `down` stops them all, then itself:
+exactly what `up` started.
 
 On one machine the pools share its cores: the browsing replicas run at a lower CPU
 priority (nice), as compose's cpu_shares and Kubernetes' CPU requests give each pool its
@@ -12,6 +13,7 @@ own share, so a flood of page views cannot take the CPU that checkout needs. Wit
 `--checkout 0` the web replicas serve everything (the 2023 configuration of make loadtest).
 
     python deploy/localstack.py up --web 2 --checkout 1
+    python deploy/localstack.py ctl status          # supervisorctl: pid web:web-1, restart worker...
     python deploy/localstack.py down
 """
 from __future__ import annotations
@@ -22,16 +24,18 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+import supervisord
+from rendering import render
+
 ROOT = Path(__file__).resolve().parent.parent
 # Overridable so the end-to-end tests run a stack of their own beside a developer's.
-RUN_DIR = Path(os.environ.get("STACK_RUN_DIR", ROOT / "var" / "stack"))
+RUN_DIR = Path(os.environ.get("STACK_RUN_DIR", ROOT / "var" / "stack")).resolve()
 PORT = os.environ.get("STACK_PORT", "8080")
 FIRST_PORTS = {"web": 8101, "checkout": 8201}
 # Or each pool's ports one by one (STACK_WEB_PORTS, STACK_CHECKOUT_PORTS), for callers that picked free ports.
@@ -46,7 +50,6 @@ WORKER_METRICS_PORT = os.environ.get("STACK_WORKER_METRICS_PORT", "9808")
 # and nginx without the microcache ("off" as nginx's proxy_cache value).
 SETTINGS_MODULE = os.environ.get("STACK_SETTINGS_MODULE", "config.settings.production")
 MICROCACHE = os.environ.get("STACK_MICROCACHE", "stampede_micro")
-PIDS = RUN_DIR / "pids"
 LOGS = RUN_DIR / "logs"
 ENV_FILE = RUN_DIR / "stack.env"
 PYTHON = sys.executable
@@ -118,11 +121,6 @@ def ensure_database(url: str) -> None:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(match["name"])))
 
 
-def render(template: Path, values: dict[str, str]) -> str:
-    """Substitute ${STAMPEDE_*} names only, as the nginx image's envsubst filter does."""
-    return re.sub(r"\$\{(STAMPEDE_[A-Z_]+)\}", lambda match: values[match.group(1)], template.read_text())
-
-
 def pool_ports(pool: str, count: int) -> list[int]:
     explicit = EXPLICIT_PORTS[pool]
     if explicit:
@@ -137,7 +135,7 @@ def upstream_servers(ports: list[int], *, max_conns: int | None = None) -> str:
     return " ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s{cap};" for port in ports)
 
 
-def write_nginx_config(pools: dict[str, list[int]]) -> Path:
+def write_nginx_config(pools: dict[str, list[int]]) -> None:
     nginx_dir = RUN_DIR / "nginx"
     shutil.rmtree(nginx_dir / "cache", ignore_errors=True)  # a new stack starts with an empty microcache
     for sub in ("cache", "client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
@@ -159,36 +157,10 @@ def write_nginx_config(pools: dict[str, list[int]]) -> Path:
         # As root, nginx's workers would run as nobody, who cannot write our cache folder.
         "STAMPEDE_USER": "user root;" if os.geteuid() == 0 else "",
     }
-    (RUN_DIR / "stampede.conf").write_text(render(ROOT / "deploy/nginx/stampede.conf.template", values))
+    (RUN_DIR / "stampede.conf").write_text(render((ROOT / "deploy/nginx/stampede.conf.template").read_text(), values))
     main = RUN_DIR / "nginx.conf"
-    main.write_text(render(ROOT / "deploy/nginx/nginx.local.conf.template", values))
+    main.write_text(render((ROOT / "deploy/nginx/nginx.local.conf.template").read_text(), values))
     subprocess.run(["nginx", "-t", "-q", "-p", str(RUN_DIR), "-c", str(main)], check=True)
-    return main
-
-
-def start(name: str, command: list[str], extra_env: dict[str, str] | None = None, *, nice: int = 0) -> None:
-    log = open(LOGS / f"{name}.log", "ab")
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=process_env(extra_env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        preexec_fn=(lambda: os.nice(nice)) if nice else None,
-    )
-    (PIDS / f"{name}.pid").write_text(str(process.pid))
-
-
-def start_replica(pool: str, index: int, port: int) -> None:
-    name = f"{pool}-{index + 1}"
-    start(
-        name,
-        [PYTHON, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"],
-        {
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "GUNICORN_WORKERS": WORKERS,
-            "GUNICORN_THREADS": THREADS,
-            "GUNICORN_ACCESSLOG": "",
-            "PROMETHEUS_MULTIPROC_DIR": str(RUN_DIR / "metrics" / name),
-        },
-        nice=WEB_NICE if pool == "web" else 0,
-    )
 
 
 def wait_until_up(urls: list[str], timeout: float = 90) -> bool:
@@ -207,9 +179,9 @@ def wait_until_up(urls: list[str], timeout: float = 90) -> bool:
 
 
 def up(web_count: int, checkout_count: int) -> int:
-    if any(PIDS.glob("*.pid")):
+    if supervisord.running_pid(RUN_DIR):
         down()
-    for folder in (PIDS, LOGS, RUN_DIR / "metrics"):
+    for folder in (LOGS, RUN_DIR / "metrics"):
         folder.mkdir(parents=True, exist_ok=True)
     if shutil.which("nginx") is None:
         print("nginx is not installed: apt-get install -y nginx", file=sys.stderr)
@@ -221,19 +193,15 @@ def up(web_count: int, checkout_count: int) -> int:
     manage("collectstatic", "--noinput", "-v", "0")
     manage("seed_catalog")
     pools = {"web": pool_ports("web", web_count), "checkout": pool_ports("checkout", checkout_count)}
-    for pool, ports in pools.items():
-        for index, port in enumerate(ports):
-            start_replica(pool, index, port)
     worker_metrics = RUN_DIR / "metrics" / "worker"
     shutil.rmtree(worker_metrics, ignore_errors=True)
     worker_metrics.mkdir(parents=True)
-    start(
-        "worker",
-        [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2", "-n", "stack-worker@%h"],
-        {"PROMETHEUS_MULTIPROC_DIR": str(worker_metrics), "CELERY_METRICS_PORT": WORKER_METRICS_PORT},
-    )
-    start("beat", [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "info", "--schedule", str(RUN_DIR / "celerybeat-schedule")])
-    start("nginx", ["nginx", "-p", str(RUN_DIR), "-c", str(write_nginx_config(pools)), "-g", "daemon off;"])
+    write_nginx_config(pools)
+    supervisord.write_config(RUN_DIR, pools=pools, nice={"web": WEB_NICE, "checkout": 0}, values={
+        "STAMPEDE_ROOT": str(ROOT), "STAMPEDE_RUN_DIR": str(RUN_DIR), "STAMPEDE_PYTHON": PYTHON,
+        "STAMPEDE_WORKERS": WORKERS, "STAMPEDE_THREADS": THREADS, "STAMPEDE_WORKER_METRICS_PORT": WORKER_METRICS_PORT,
+    })
+    supervisord.start(RUN_DIR, process_env())
 
     replicas = [f"http://127.0.0.1:{port}/readyz" for ports in pools.values() for port in ports]
     if not wait_until_up([*replicas, f"http://127.0.0.1:{PORT}/healthz"]):
@@ -260,48 +228,17 @@ def describe(pools: dict[str, list[int]]) -> None:
     }, indent=2))
 
 
-def _is_ours(pid: int) -> bool:
-    """True if the PID still belongs to a process this stack started (PIDs get reused)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
-    return any(word in cmdline for word in ("gunicorn", "celery", "nginx"))
-
-
 def down() -> int:
-    pid_files = sorted(PIDS.glob("*.pid")) if PIDS.exists() else []
-    running = {}
-    for pid_file in pid_files:
-        pid = int(pid_file.read_text())
-        if _is_ours(pid):
-            os.kill(pid, signal.SIGTERM)  # gunicorn and celery shut down gracefully; nginx quits fast
-            running[pid] = pid_file.stem
-    deadline = time.monotonic() + 40
-    while running and time.monotonic() < deadline:
-        for pid in list(running):
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
-            if not _is_ours(pid) or _is_zombie(pid):
-                running.pop(pid)
-        time.sleep(0.2)
-    for pid, name in running.items():
-        print(f"{name} (pid {pid}) did not stop in time; killing it", file=sys.stderr)
-        os.kill(pid, signal.SIGKILL)
-    for pid_file in pid_files:
-        pid_file.unlink(missing_ok=True)
-    if pid_files:
-        print(f"Stopped {len(pid_files)} processes.")
+    if supervisord.shutdown(RUN_DIR):
+        print("Stopped the stack: supervisord and every process it ran.")
     return 0
 
 
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
-    except OSError:
-        return True
+def ctl(args: list[str]) -> int:
+    if supervisord.running_pid(RUN_DIR) is None:
+        print(f"No stack runs from {RUN_DIR}.", file=sys.stderr)
+        return 1
+    return supervisord.ctl(RUN_DIR, *args).returncode
 
 
 def main() -> int:
@@ -312,7 +249,11 @@ def main() -> int:
     up_parser.add_argument("--checkout", type=int, default=int(os.environ.get("CHECKOUT", 1)),
                            help="cart and checkout replicas (0: the web replicas serve them)")
     commands.add_parser("down", help="stop exactly what `up` started")
+    ctl_parser = commands.add_parser("ctl", help="supervisorctl against the running stack (default: status)")
+    ctl_parser.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
+    if args.command == "ctl":
+        return ctl(args.args or ["status"])
     return up(args.web, args.checkout) if args.command == "up" else down()
 
 

@@ -1,4 +1,4 @@
-"""A `make stack` of a benchmark's own: free ports, its own database, stopped by PID at the end.
+"""A `make stack` of a benchmark's own: free ports, its own database, stopped (its supervisord) at the end.
 
     with OwnStack(name="bench-1", web=1, database="stampede_bench") as stack:
         ...  # stack.url is nginx; stack.replica_urls are the gunicorn replicas

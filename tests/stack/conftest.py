@@ -1,7 +1,8 @@
 """A real `make stack` of the tests' own: nginx, N gunicorn replicas, worker, beat.
 
 It runs beside anything else on this machine: its own ports, run folder, database,
-cache prefix and Celery queue; it is stopped (by PID) and its database dropped at the end.
+cache prefix and Celery queue; it is stopped (its supervisord and what that runs) and its
+database dropped at the end.
 """
 from __future__ import annotations
 
@@ -31,8 +32,15 @@ class Stack:
     run_dir: Path
     env: dict[str, str] = field(repr=False)
 
-    def replica_pid(self, index: int) -> int:
-        return int((self.run_dir / "pids" / f"web-{index + 1}.pid").read_text())
+    def ctl(self, *args: str) -> str:
+        """Ask the stack's supervisord (supervisorctl), through deploy/localstack.py; return what it said."""
+        done = subprocess.run([sys.executable, "deploy/localstack.py", "ctl", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=30)
+        return done.stdout
+
+    def pid(self, program: str) -> int:
+        """The PID supervisord reports for a program (web:web-1, checkout:checkout-1, worker); 0 if it is down."""
+        return int(self.ctl("pid", program).strip() or 0)
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +84,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
             env=env,
         )
     finally:
-        subprocess.run([sys.executable, "deploy/localstack.py", "down"], cwd=ROOT, env=env, timeout=120)
+        subprocess.run([sys.executable, "deploy/localstack.py", "down"], cwd=ROOT, env=env, timeout=240)
         room = redis.Redis.from_url(env["WAITINGROOM_REDIS_URL"])
         for key in room.scan_iter(match=f"{env['CACHE_KEY_PREFIX']}:*", count=1000):
             room.delete(key)

@@ -5,32 +5,18 @@ The tests run in file order; the replica-killing one comes last.
 """
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import os
 import re
 import signal
 import sqlite3
 import threading
 import time
-import urllib.error
-import urllib.parse
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.shop.helpers import wait_until
-
-CUSTOMER = {"email": "ann@example.com", "full_name": "Ann Lee", "address": "1 Main St", "postal_code": "1011", "city": "Amsterdam", "country": "NL"}
-
-
-def get(url: str, opener=None) -> tuple[int, str]:
-    opener = opener or urllib.request.build_opener()
-    try:
-        with opener.open(url, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+from tests.stack.shopping import get, place_order
 
 
 def requests_served(replica_url: str) -> float:
@@ -89,24 +75,7 @@ def test_nginx_serves_tagged_and_junk_links_from_the_plain_pages_entry(stack):
 
 
 def test_a_checkout_through_nginx_is_confirmed_by_the_worker(stack):
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    _, catalog = get(f"{stack.url}/category/kitchen/", opener)
-    product_path = re.search(r'href="(/products/[^"]+/)"', catalog).group(1)
-    _, product_page = get(stack.url + product_path, opener)
-    product_id = re.search(r'name="product_id" value="(\d+)"', product_page).group(1)
-    csrf = json.loads(get(f"{stack.url}/cart/state/", opener)[1])["csrfToken"]  # as cart-state.js does
-
-    def post(path: str, fields: dict[str, str]) -> str:
-        data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": csrf}).encode()
-        request = urllib.request.Request(stack.url + path, data=data, headers={"Referer": stack.url + "/"})
-        with opener.open(request, timeout=10) as response:
-            return response.geturl()
-
-    post("/cart/add/", {"product_id": product_id, "quantity": "1"})
-    _, checkout_page = get(f"{stack.url}/checkout/", opener)
-    token = re.search(r'name="token" value="([^"]+)"', checkout_page).group(1)
-    order_url = post("/checkout/", {**CUSTOMER, "token": token})
+    order_url, opener = place_order(stack.url)
 
     assert "/orders/" in order_url
     assert wait_until(lambda: "Your order is confirmed" in get(order_url, opener)[1], timeout=30)
@@ -136,7 +105,7 @@ def test_a_replica_killed_under_load_costs_no_get_request(stack):
     for thread in threads:
         thread.start()
     time.sleep(1.0)
-    os.killpg(stack.replica_pid(1), signal.SIGKILL)  # the master and its workers, mid-request
+    os.killpg(stack.pid("web:web-2"), signal.SIGKILL)  # the master and its workers, mid-request
     time.sleep(2.0)
     stop.set()
     for thread in threads:

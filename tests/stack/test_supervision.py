@@ -1,0 +1,70 @@
+"""supervisord keeps the stack up: a replica or the worker killed outright is started again within
+seconds, serves again, and leaves no process of the old one behind (compose's `restart: unless-stopped`).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.shop.helpers import wait_until
+from tests.stack.shopping import get, place_order
+
+# supervisord restarts a dead program at once; gunicorn and Celery then boot in a few seconds.
+RESTART_SECONDS = 15
+
+
+def children(pid: int) -> set[int]:
+    """The processes ``pid`` forked: gunicorn's workers, Celery's pool."""
+    return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def alive(pid: int) -> bool:
+    try:  # an orphan nobody reaps stays a zombie: dead all the same
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status
+    except OSError as error:  # refused while nothing listens; HTTPError carries its status
+        return getattr(error, "code", 0)
+
+
+def test_a_replica_whose_master_is_killed_is_started_again_and_serves(stack):
+    replica, program = stack.replica_urls[0], "web:web-1"
+    master = stack.pid(program)
+    workers = children(master)
+    assert master and workers and status(f"{replica}/") == 200
+
+    os.kill(master, signal.SIGKILL)  # the master alone: its workers notice they are orphans
+    killed = time.monotonic()
+
+    assert wait_until(lambda: stack.pid(program) not in (0, master), timeout=RESTART_SECONDS)
+    assert wait_until(lambda: not any(map(alive, workers)), timeout=RESTART_SECONDS)
+    # Nothing of the old replica is left, so whatever answers now is the new one.
+    assert wait_until(lambda: status(f"{replica}/") == 200, timeout=RESTART_SECONDS)
+    print(f"{program} served again {time.monotonic() - killed:.1f} s after its master was killed")
+    assert children(stack.pid(program))
+    assert status(f"{stack.url}/?q=after-restart{time.time_ns()}") == 200
+
+
+def test_a_killed_worker_is_started_again_and_confirms_the_orders_placed_meanwhile(stack):
+    worker = stack.pid("worker")
+    pool = children(worker)
+    assert worker and pool
+
+    os.kill(worker, signal.SIGKILL)
+    killed = time.monotonic()
+    order_url, opener = place_order(stack.url)  # queued while no worker runs
+
+    assert "/orders/" in order_url
+    assert wait_until(lambda: stack.pid("worker") not in (0, worker), timeout=RESTART_SECONDS)
+    assert wait_until(lambda: "Your order is confirmed" in get(order_url, opener)[1], timeout=RESTART_SECONDS + 15)
+    print(f"the worker confirmed an order {time.monotonic() - killed:.1f} s after it was killed")
+    assert not any(map(alive, pool)), "the old worker's pool processes outlived it"
