@@ -14,5 +14,7 @@ urlpatterns = [
     path("cart/<int:product_id>/quantity/", cart.cart_update, name="cart_update"),
     path("cart/<int:product_id>/remove/", cart.cart_remove, name="cart_remove"),
     path("checkout/", checkout.checkout, name="checkout"),
-    path("orders/<str:token>/", checkout.order_status, name="order"),
+    # Access tokens are token_urlsafe(), a slug's alphabet: anything else (a NUL, which PostgreSQL
+    # refuses in a query) is a 404 before it reaches the database.
+    path("orders/<slug:token>/", checkout.order_status, name="order"),
 ]

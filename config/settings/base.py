@@ -164,7 +164,7 @@ CONTENT_SECURITY_POLICY = {
 # The page script reads the CSRF token from /cart/state/, never from the cookie.
 CSRF_COOKIE_HTTPONLY = True
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "shop.sessions"  # cached_db, refusing forged keys before they reach PostgreSQL
 SESSION_CACHE_ALIAS = "sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
 SESSION_COOKIE_HTTPONLY = True
