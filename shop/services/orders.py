@@ -12,6 +12,7 @@ import logging
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models.functions import Now
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -32,6 +33,9 @@ def order_queue_processing(*, order_id: int) -> bool:
         process_order.delay(order_id)
     except Exception:  # noqa: BLE001 - any broker failure: the order is safe in the database
         logger.warning("Could not queue order %s; the sweeper will pick it up", order_id, exc_info=True)
+        # Known not to be queued: the first sweep after the broker's return takes it, not one
+        # SHOP_ORDER_UNCLAIMED_AFTER_SECONDS later (those seconds are for messages in a backlog).
+        Order.objects.filter(pk=order_id, lease_claimed_at__isnull=True).update(lease_until=Now())
         return False
     return True
 

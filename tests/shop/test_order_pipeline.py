@@ -148,6 +148,16 @@ def test_the_sweeper_leaves_settled_and_recent_orders_alone(product):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_order_the_broker_refused_is_taken_by_the_next_sweep_without_waiting_out_the_threshold(category, broker_outage):
+    order = place_order(ProductFactory(category=category, stock=5))  # seconds old: well under the threshold
+
+    broker_outage()  # the broker is back
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        assert orders_requeue_stuck() == 1
+        assert wait_until(lambda: status_of(order) == Order.Status.CONFIRMED)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_checkout_with_the_broker_down_accepts_the_order_and_the_sweeper_processes_it(category, broker_outage, settings):
     settings.SHOP_ORDER_UNCLAIMED_AFTER_SECONDS = 0
     product = ProductFactory(category=category, stock=5)
