@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test audit install install-dev system-packages migrate seed clean superuser stack stack-down stack-ctl manage bench bench-waitingroom loadtest
+.PHONY: run test audit install install-dev system-packages migrate seed clean superuser stack stack-down stack-ctl manage bench bench-waitingroom loadtest chaos
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || deploy/system-packages.sh python3-venv
@@ -87,3 +87,8 @@ bench-waitingroom: install-dev
 SCENARIO ?= influencer
 loadtest: install-dev system-packages
 	$(PY) -m loadtest.run --scenario $(SCENARIO) $(if $(QUICK),--quick) $(if $(STACK),--against $(STACK))
+
+## chaos: [QUICK=1] [ONLY=worker-killed,...]: each fault under load against a stack of its own, with its
+## figure and its pass (var/chaos/summary.json); QUICK is the short subset the suite runs
+chaos: install-dev system-packages
+	$(PY) -m loadtest.chaos $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import django
 
-ORDER_NUMBER = re.compile(r"SP-[0-9A-Z]{4}-[0-9A-Z]{4}")
+from loadtest.pages import ORDER_NUMBER
+
 SUBJECT = re.compile(r"^Subject: .* order (SP-[0-9A-Z]{4}-[0-9A-Z]{4}) is confirmed$", re.MULTILINE)
 FEATURED_CATEGORY = "fitness"  # the influencer's post is about a yoga mat
 

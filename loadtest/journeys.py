@@ -8,15 +8,14 @@ with the same key when the shop was too busy to answer.
 from __future__ import annotations
 
 import random
-import re
 import time
 import uuid
 
 import gevent
 
-from loadtest.visitors import CATEGORY_LINK, HIDDEN_FIELD, ORDER_NUMBER, PRODUCT_LINK, TIMEOUT, GaveUp, Visitor, answered
+from loadtest.pages import CATEGORY_LINK, HIDDEN_FIELD, ORDER_NUMBER, PRODUCT_ID, PRODUCT_LINK, customer_details
+from loadtest.visitors import TIMEOUT, GaveUp, Visitor, answered
 
-PRODUCT_ID = re.compile(r'name="product_id" value="(\d+)"')
 RETRYABLE = {0, 429, 500, 502, 503, 504}  # no answer, or "too busy": submitting again is safe (same key)
 
 
@@ -115,9 +114,7 @@ class Buyer(Shopper):
 
     def place_order(self, fields: dict[str, str]) -> None:
         """Submit the checkout form; when the shop is too busy to answer, submit it again (same key)."""
-        customer = self.address.replace(".", "-")
-        form = {**fields, "email": f"buyer-{customer}@loadtest.example", "full_name": f"Buyer {customer}",
-                "address": f"{customer} Load Street", "postal_code": "1011 AB", "city": "Amsterdam", "country": "Netherlands"}
+        form = {**fields, **customer_details(self.address)}
         for attempt in range(1, 4):
             started = time.perf_counter()
             response = self.post("/checkout/", form, name="place order", allow_redirects=False)

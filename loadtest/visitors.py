@@ -27,10 +27,6 @@ from loadtest.record import Recorder
 TIMEOUT = (3.05, 30)  # seconds to connect, then to wait for a page: a person's patience
 FIRST_ADDRESS = int(ipaddress.IPv4Address("127.1.0.0"))
 _addresses = itertools.count()
-PRODUCT_LINK = re.compile(r'href="(/products/[\w-]+/)"')
-CATEGORY_LINK = re.compile(r'href="(/category/[\w-]+/)"')
-HIDDEN_FIELD = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)"')
-ORDER_NUMBER = re.compile(r"SP-[0-9A-Z]{4}-[0-9A-Z]{4}")
 CAMPAIGN = "utm_source=instagram&utm_medium=social&utm_campaign=spring-drop&utm_content=story"
 
 

@@ -1,0 +1,22 @@
+"""What a visitor reads off the shop's pages: links, form fields, order numbers.
+
+Shared by the Locust visitors and `make chaos`'s shoppers (which must not import Locust:
+it patches threads for gevent on import).
+"""
+from __future__ import annotations
+
+import re
+
+PRODUCT_LINK = re.compile(r'href="(/products/[\w-]+/)"')
+CATEGORY_LINK = re.compile(r'href="(/category/[\w-]+/)"')
+PRODUCT_ID = re.compile(r'name="product_id" value="(\d+)"')
+HIDDEN_FIELD = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)"')
+ORDER_NUMBER = re.compile(r"SP-[0-9A-Z]{4}-[0-9A-Z]{4}")
+CUSTOMER_FORM = {"postal_code": "1011 AB", "city": "Amsterdam", "country": "Netherlands"}
+
+
+def customer_details(address: str) -> dict[str, str]:
+    """The checkout form's fields for the visitor at ``address`` (each address is one customer)."""
+    customer = address.replace(".", "-")
+    return {"email": f"buyer-{customer}@loadtest.example", "full_name": f"Buyer {customer}",
+            "address": f"{customer} Load Street", **CUSTOMER_FORM}
