@@ -47,12 +47,8 @@ def broker_down(*, quick: bool) -> Figure:
         going = _for(margin + outage + margin)
         shopping = in_background(lambda: customers_while(going, s.stack.url, s.product_path, concurrency=3,
                                                          recorder=s.recorder, tally=s.tally))
-        time.sleep(margin)
-        cut_at = time.time()
-        proxy.cut()
-        time.sleep(outage)
-        proxy.restore()
-        restored_at, restored = time.time(), time.monotonic()
+        cut_at, restored_at = _outage(proxy, after=margin, lasting=outage)
+        restored = time.monotonic()
         outcomes = shopping()
         audit = s.audit()
         processed_within = time.monotonic() - restored
@@ -130,12 +126,7 @@ def database_down(*, quick: bool) -> Figure:
         browsing = in_background(lambda: browse_while(going, s.stack.url, warm, concurrency=2, tally=s.tally))
         buying = in_background(lambda: customers_while(going, s.stack.url, s.product_path, concurrency=2,
                                                        recorder=s.recorder, tally=s.tally))
-        time.sleep(margin)
-        cut_at = time.time()
-        proxy.cut()
-        time.sleep(outage)
-        proxy.restore()
-        restored_at = time.time()
+        cut_at, restored_at = _outage(proxy, after=margin, lasting=outage)
         browsing(), buying()
         audit = s.audit()
     pages = s.tally.between(cut_at, restored_at, "page")
@@ -166,6 +157,16 @@ def _no_failures(name: str, s, audit: dict, fault: str, measured: dict) -> Figur
                   f"{' (' + ', '.join(f'{k}: {n}' for k, n in failed.items()) + ')' if failed else ''}; "
                   f"{audit['orders']} orders; {_promised(promises)}",
                   {**measured, "requests": requests, "failed": dict(failed), "orders": audit["orders"], **promises})
+
+
+def _outage(proxy: FaultProxy, *, after: float, lasting: float) -> tuple[float, float]:
+    """Cut the proxy ``after`` seconds, for ``lasting`` seconds; return when it was cut and restored."""
+    time.sleep(after)
+    cut_at = time.time()
+    proxy.cut()
+    time.sleep(lasting)
+    proxy.restore()
+    return cut_at, time.time()
 
 
 def _for(seconds: float):

@@ -4,7 +4,7 @@
     python -m loadtest.run --scenario flash-sale --quick  # shortened: under 10 minutes here
     python -m loadtest.run --scenario baseline --against var/stack  # a running `make stack` (Stampede only)
 
-For each configuration: a stack of its own (free ports, its own database, stopped by PID
+For each configuration: a stack of its own (free ports, its own database, stopped with its supervisord
 at the end), a live Prometheus beside it, Locust headless with the scenario's shape, and
 the audit. Everything goes to var/loadtest/<scenario>/: report.html, summary.json,
 Locust's own report, and each configuration's raw record.
