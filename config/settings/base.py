@@ -81,11 +81,12 @@ TEMPLATES = [
 
 # --- Database ----------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
-# Persistent connections, not Django's psycopg pool: gunicorn's sync workers serve one
-# request at a time, so each worker needs exactly one connection. Keeping it open saves
-# the connect cost (the single biggest cost of an uncached page here), and the number of
-# connections stays replicas x workers, which is what we size max_connections against.
-# A pool would only help threaded or async workers.
+# Persistent connections, not Django's psycopg pool. gunicorn runs gthread workers with
+# GUNICORN_THREADS (2) threads, and Django keeps one connection per thread: keeping it open
+# saves the connect cost (the single biggest cost of an uncached page here), and the count
+# stays replicas x workers x threads, which is what max_connections is sized against. A pool
+# would share a worker's connections between its threads: with two threads it saves at most
+# one connection per worker and adds a wait when both need the database at once.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
