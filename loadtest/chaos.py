@@ -57,15 +57,15 @@ class Scene:
 
     def program_pid(self, program: str) -> int:
         """The PID supervisord gives for ``program`` (worker, web:web-1, ...), 0 while it is not running."""
-        done = subprocess.run([sys.executable, "-m", "supervisor.supervisorctl", "-c",
-                               str(self.stack.run_dir / "supervisord.conf"), "pid", program],
-                              capture_output=True, text=True)
-        answer = done.stdout.strip()
+        answer = self.supervisor("pid", program, check=False)
         return int(answer) if answer.isdigit() else 0
 
-    def supervisor(self, *args: str) -> None:
-        subprocess.run([sys.executable, "-m", "supervisor.supervisorctl", "-c",
-                        str(self.stack.run_dir / "supervisord.conf"), *args], check=True, capture_output=True)
+    def supervisor(self, *args: str, check: bool = True) -> str:
+        """Run supervisorctl against the scenario's stack; what it printed."""
+        done = subprocess.run([sys.executable, "-m", "supervisor.supervisorctl", "-c",
+                               str(self.stack.run_dir / "supervisord.conf"), *args],
+                              check=check, capture_output=True, text=True)
+        return done.stdout.strip()
 
     def kill(self, program: str) -> int:
         """SIGKILL ``program`` and its children (its process group), as a crash or the OOM killer would."""
