@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from loadtest.record import percentile
 from loadtest.report import summarise
+from loadtest.stacks import ROOT
 
 STARTED = 1_000_000.0
 PHASES = [{"name": "baseline", "start": 0, "end": 100}, {"name": "spike", "start": 100, "end": 200}]
@@ -83,3 +85,26 @@ def test_errors_and_the_peak_rate_come_from_every_second_of_the_run(tmp_path):
     assert result["http_5xx"] == 10
     assert result["peak_rps"] == 70.0  # the best five seconds (50 to 90 requests), averaged
     assert result["waitingroom_eta_error"] is None  # nobody waited
+
+
+def nginx_line(format_, **values):
+    """One access-log line in ``format_`` (the template's log_format), nginx's $variables filled in."""
+    return re.sub(r"\$(\w+)", lambda match: values.get(match[1], "-"), format_) + "\n"
+
+
+def test_checkout_is_also_timed_at_nginx_from_the_stacks_access_log(tmp_path):
+    template = (ROOT / "deploy/nginx/stampede.conf.template").read_text()
+    format_ = "".join(re.findall(r"'([^']*)'", re.search(r"log_format stampede_timed (.*?);", template, re.S)[1]))
+    lines = [nginx_line(format_, request="POST /checkout/ HTTP/1.1", status="302", msec=f"{STARTED + at:.3f}",
+                        request_time=f"{seconds:.3f}") for at, seconds in ((10, 0.020), (150, 0.060), (160, 0.030))]
+    lines.append(nginx_line(format_, request="GET /checkout/ HTTP/1.1", status="200", msec=f"{STARTED + 20:.3f}",
+                            request_time="9.000"))  # the form, not an order placed: not counted
+    logs = tmp_path / "stack" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "nginx-access.log").write_text("".join(lines))
+
+    result = figures(tmp_path, [checkout("a", 10, 25.0)])
+
+    assert result["baseline"]["checkout_p95_at_nginx_ms"] == 20.0
+    assert result["peak"]["checkout_p95_at_nginx_ms"] == 60.0
+    assert result["checkout_p95_peak_vs_baseline_at_nginx"] == 3.0
