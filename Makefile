@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test audit install install-dev system-packages migrate seed clean superuser stack stack-down stack-ctl manage bench bench-waitingroom loadtest chaos
+.PHONY: run test audit install install-dev system-packages migrate seed clean superuser stack stack-down stack-restart stack-ctl manage bench bench-waitingroom loadtest chaos
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || deploy/system-packages.sh python3-venv
@@ -64,6 +64,10 @@ stack: install system-packages
 ## stack-down: stop what make stack started: supervisord and every process it runs
 stack-down:
 	$(PY) deploy/localstack.py down
+
+## stack-restart: replace the replicas one at a time, each drained from nginx first (ARGS="web:web-1" for one)
+stack-restart:
+	$(PY) deploy/localstack.py restart $(ARGS)
 
 ## stack-ctl: supervisorctl against the stack, e.g. make stack-ctl ARGS="restart web:web-1" (default: status)
 stack-ctl:

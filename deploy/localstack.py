@@ -14,7 +14,11 @@ own share, so a flood of page views cannot take the CPU that checkout needs. Wit
 
     python deploy/localstack.py up --web 2 --checkout 1
     python deploy/localstack.py ctl status          # supervisorctl: pid web:web-1, restart worker...
+    python deploy/localstack.py restart             # every replica in turn, none losing a request
     python deploy/localstack.py down
+
+Its settings come from the environment in stacksettings.py; nginx's config is nginxconf.py's,
+the rolling restart rolling.py's.
 """
 from __future__ import annotations
 
@@ -22,85 +26,33 @@ import argparse
 import json
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
+import nginxconf
+import readiness
+import rolling
 import supervisord
-from rendering import render
-
-ROOT = Path(__file__).resolve().parent.parent
-# Overridable so the end-to-end tests run a stack of their own beside a developer's.
-RUN_DIR = Path(os.environ.get("STACK_RUN_DIR", ROOT / "var" / "stack")).resolve()
-PORT = os.environ.get("STACK_PORT", "8080")
-FIRST_PORTS = {"web": 8101, "checkout": 8201}
-# Or each pool's ports one by one (STACK_WEB_PORTS, STACK_CHECKOUT_PORTS), for callers that picked free ports.
-EXPLICIT_PORTS = {pool: [int(port) for port in os.environ.get(f"STACK_{pool.upper()}_PORTS", "").split(",") if port]
-                  for pool in FIRST_PORTS}
-# How much less the browsing replicas are scheduled than checkout (nice, 0 to 19).
-WEB_NICE = int(os.environ.get("STACK_WEB_NICE", 10))
-WORKERS = os.environ.get("GUNICORN_WORKERS", "2")
-THREADS = os.environ.get("GUNICORN_THREADS", "2")
-WORKER_METRICS_PORT = os.environ.get("STACK_WORKER_METRICS_PORT", "9808")
-# `make loadtest` runs the 2023 configuration through the same script: its settings module,
-# and nginx without the microcache ("off" as nginx's proxy_cache value).
-SETTINGS_MODULE = os.environ.get("STACK_SETTINGS_MODULE", "config.settings.production")
-MICROCACHE = os.environ.get("STACK_MICROCACHE", "stampede_micro")
-LOGS = RUN_DIR / "logs"
-ENV_FILE = RUN_DIR / "stack.env"
-PYTHON = sys.executable
-# Settings passed through to the stack when set in the environment of `make stack`.
-PASSTHROUGH = (
-    "CACHE_KEY_PREFIX", "CELERY_TASK_DEFAULT_QUEUE", "SHOP_FAKE_PAYMENT_OUTCOME", "SHOP_FAKE_PAYMENT_DELAY_SECONDS",
-    "METRICS_TOKEN", "ROOT_URLCONF",
+from stacksettings import (
+    ENV_FILE,
+    LOGS,
+    MICROCACHE,
+    PORT,
+    PYTHON,
+    REPLICA_SLOTS,
+    ROOT,
+    RUN_DIR,
+    SETTINGS_MODULE,
+    THREADS,
+    WEB_NICE,
+    WORKER_METRICS_PORT,
+    WORKERS,
+    pool_ports,
+    process_env,
+    stack_settings,
+    write_env_file,
 )
-
-
-def stack_settings() -> dict[str, str]:
-    """The environment every process of the stack shares, also written to stack.env."""
-    secret_file = RUN_DIR / "secret_key"
-    if not secret_file.exists():
-        secret_file.write_text(secrets.token_urlsafe(50))
-    passthrough = {name: os.environ[name] for name in PASSTHROUGH if name in os.environ}
-    return {
-        **passthrough,
-        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stampede"),
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
-        # The room's state in a database of its own; this machine's Redis evicts nothing
-        # (no maxmemory: noeviction), so cached pages can never push the queue out.
-        "WAITINGROOM_REDIS_URL": os.environ.get("WAITINGROOM_REDIS_URL", "redis://127.0.0.1:6379/3"),
-        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2"),
-        "SECRET_KEY": secret_file.read_text().strip(),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{PORT},http://localhost:{PORT}",
-        "SHOP_BASE_URL": f"http://127.0.0.1:{PORT}",
-        # Plain http on loopback: no TLS redirect, no HSTS, cookies without the Secure flag.
-        "SECURE_SSL_REDIRECT": "false",
-        "SECURE_HSTS_SECONDS": "0",
-        "SECURE_COOKIES": "false",
-        "SERVE_MEDIA": "true",
-        "SHOP_DEMO_PAYMENTS": "true",  # the fake card processor, and checkout says so
-        "TRUSTED_PROXY_COUNT": "1",  # nginx appends the client's address to X-Forwarded-For
-        "STATIC_ROOT": str(ROOT / "staticfiles"),
-        # Every message kept as a file, every charge in one ledger the whole stack shares:
-        # what a customer would have been sent and charged can be read back (make loadtest).
-        "EMAIL_URL": os.environ.get("EMAIL_URL", f"filemail:///{RUN_DIR.resolve() / 'mail'}"),
-        "SHOP_FAKE_PAYMENT_LEDGER": os.environ.get("SHOP_FAKE_PAYMENT_LEDGER", str(RUN_DIR / "payments.sqlite3")),
-    }
-
-
-def write_env_file(settings: dict[str, str]) -> None:
-    lines = ["# Written by `make stack`: the stack's settings. `make manage` reads this file."]
-    lines += [f"{name}={value}" for name, value in settings.items()]
-    ENV_FILE.write_text("\n".join(lines) + "\n")
-
-
-def process_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, "ENV_FILE": str(ENV_FILE), **(extra or {})}
 
 
 def manage(*args: str) -> None:
@@ -121,61 +73,17 @@ def ensure_database(url: str) -> None:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(match["name"])))
 
 
-def pool_ports(pool: str, count: int) -> list[int]:
-    explicit = EXPLICIT_PORTS[pool]
-    if explicit:
-        if len(explicit) < count:
-            raise SystemExit(f"STACK_{pool.upper()}_PORTS names {len(explicit)} ports for {count} replicas")
-        return explicit[:count]
-    return [FIRST_PORTS[pool] + index for index in range(count)]
-
-
-def upstream_servers(ports: list[int], *, max_conns: int | None = None) -> str:
-    cap = f" max_conns={max_conns}" if max_conns else ""
-    return " ".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s{cap};" for port in ports)
-
-
 def write_nginx_config(pools: dict[str, list[int]]) -> None:
-    nginx_dir = RUN_DIR / "nginx"
-    shutil.rmtree(nginx_dir / "cache", ignore_errors=True)  # a new stack starts with an empty microcache
-    for sub in ("cache", "client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (nginx_dir / sub).mkdir(parents=True, exist_ok=True)
-    # A browsing replica is sent at most as many requests as it has threads: the rest are
-    # answered by nginx at once (a stale page, or the busy page), never queued in gunicorn.
-    slots = int(WORKERS) * int(THREADS)
-    values = {
-        "STAMPEDE_UPSTREAM_SERVERS": upstream_servers(pools["web"], max_conns=slots),
-        "STAMPEDE_CHECKOUT_SERVERS": upstream_servers(pools["checkout"] or pools["web"]),
+    nginxconf.write_config(RUN_DIR, pools, replica_slots=REPLICA_SLOTS, values={
         "STAMPEDE_RESOLVER": "",
         "STAMPEDE_STATIC_ROOT": str(ROOT / "staticfiles"),
-        "STAMPEDE_CACHE_DIR": str(nginx_dir / "cache"),
         "STAMPEDE_LISTEN": f"127.0.0.1:{PORT}",
         "STAMPEDE_ERROR_PAGES": str(ROOT / "deploy" / "nginx" / "errors"),
-        "STAMPEDE_RUN_DIR": str(RUN_DIR),
         "STAMPEDE_MICROCACHE": MICROCACHE,
         "STAMPEDE_PAGE_CACHE_KEYS": str(ROOT / "deploy" / "nginx" / "page-cache-keys.conf"),
         # As root, nginx's workers would run as nobody, who cannot write our cache folder.
         "STAMPEDE_USER": "user root;" if os.geteuid() == 0 else "",
-    }
-    (RUN_DIR / "stampede.conf").write_text(render((ROOT / "deploy/nginx/stampede.conf.template").read_text(), values))
-    main = RUN_DIR / "nginx.conf"
-    main.write_text(render((ROOT / "deploy/nginx/nginx.local.conf.template").read_text(), values))
-    subprocess.run(["nginx", "-t", "-q", "-p", str(RUN_DIR), "-c", str(main)], check=True)
-
-
-def wait_until_up(urls: list[str], timeout: float = 90) -> bool:
-    deadline = time.monotonic() + timeout
-    pending = list(urls)
-    while pending and time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(pending[0], timeout=2) as response:
-                if response.status == 200:
-                    pending.pop(0)
-                    continue
-        except OSError:
-            pass
-        time.sleep(0.25)
-    return not pending
+    })
 
 
 def up(web_count: int, checkout_count: int) -> int:
@@ -196,6 +104,7 @@ def up(web_count: int, checkout_count: int) -> int:
     worker_metrics = RUN_DIR / "metrics" / "worker"
     shutil.rmtree(worker_metrics, ignore_errors=True)
     worker_metrics.mkdir(parents=True)
+    nginxconf.empty_cache(RUN_DIR)
     write_nginx_config(pools)
     supervisord.write_config(RUN_DIR, pools=pools, nice={"web": WEB_NICE, "checkout": 0}, values={
         "STAMPEDE_ROOT": str(ROOT), "STAMPEDE_RUN_DIR": str(RUN_DIR), "STAMPEDE_PYTHON": PYTHON,
@@ -204,7 +113,7 @@ def up(web_count: int, checkout_count: int) -> int:
     supervisord.start(RUN_DIR, process_env())
 
     replicas = [f"http://127.0.0.1:{port}/readyz" for ports in pools.values() for port in ports]
-    if not wait_until_up([*replicas, f"http://127.0.0.1:{PORT}/healthz"]):
+    if not readiness.wait_until_up([*replicas, f"http://127.0.0.1:{PORT}/healthz"]):
         print(f"The stack did not come up; see {LOGS}", file=sys.stderr)
         down()
         return 1
@@ -222,6 +131,7 @@ def describe(pools: dict[str, list[int]]) -> None:
         "web_ports": pools["web"],
         "checkout_ports": pools["checkout"],
         "worker_metrics_port": int(WORKER_METRICS_PORT),
+        "browsing_slots": len(pools["web"]) * REPLICA_SLOTS,  # requests nginx sends the browsing pool at once
         "settings_module": SETTINGS_MODULE,
         "env_file": str(ENV_FILE),
         "nginx_cache_dir": str(RUN_DIR / "nginx" / "cache"),
@@ -249,11 +159,15 @@ def main() -> int:
     up_parser.add_argument("--checkout", type=int, default=int(os.environ.get("CHECKOUT", 1)),
                            help="cart and checkout replicas (0: the web replicas serve them)")
     commands.add_parser("down", help="stop exactly what `up` started")
+    restart_parser = commands.add_parser("restart", help="replace the replicas one at a time, each drained first")
+    restart_parser.add_argument("programs", nargs="*", help="only these (web:web-1 ...); default: every replica")
     ctl_parser = commands.add_parser("ctl", help="supervisorctl against the running stack (default: status)")
     ctl_parser.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.command == "ctl":
         return ctl(args.args or ["status"])
+    if args.command == "restart":
+        return rolling.restart(args.programs)
     return up(args.web, args.checkout) if args.command == "up" else down()
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import requests
 from requests_toolbelt.adapters.source import SourceAddressAdapter
+from urllib3.util.retry import Retry
 
 from loadtest.pages import HIDDEN_FIELD, PRODUCT_ID, customer_details
 from loadtest.record import Recorder
@@ -74,7 +75,12 @@ class Customer:
         self.url, self.recorder, self.tally = url, recorder, tally
         self.address = next_address()
         self.session = requests.Session()
-        self.session.mount("http://", SourceAddressAdapter(self.address))
+        # As a browser does: a GET sent on a kept-alive connection that the server closed at that
+        # moment (nginx reloading, a replica restarting) is sent once more on a new connection.
+        # POSTs are not: checkout resends its own form where that is safe (its idempotency key).
+        retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET", "HEAD"},
+                      raise_on_status=False)
+        self.session.mount("http://", SourceAddressAdapter(self.address, max_retries=retry))
 
     def get(self, path: str, kind: str = "GET", *, again: bool = True, **options) -> requests.Response | None:
         """GET ``path``; told to come back (429, 503 with Retry-After), come back once, as a person would."""

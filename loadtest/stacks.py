@@ -81,6 +81,10 @@ class OwnStack:
             forget_stack_keys(self.cache_prefix, cache_url=self.env.get("REDIS_URL"), broker_url=self.env.get("CELERY_BROKER_URL"),
                               room_url=self.env.get("WAITINGROOM_REDIS_URL"))
 
+    def restart(self, *programs: str) -> None:
+        """Replace replicas one at a time, each drained from nginx first (`make stack-restart`)."""
+        self._localstack("restart", *programs)
+
     def _localstack(self, *args: str) -> None:
         subprocess.run([sys.executable, "deploy/localstack.py", *args], cwd=ROOT, env=self.env, check=True)
 

@@ -1,15 +1,20 @@
 """supervisord keeps the stack up: a replica or the worker killed outright is started again within
 seconds, serves again, and leaves no process of the old one behind (compose's `restart: unless-stopped`).
+A rolling restart takes each replica out of nginx's pools before it stops (Kubernetes' preStop).
 """
 from __future__ import annotations
 
 import os
+import re
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from tests.shop.helpers import wait_until
+from tests.stack.conftest import ROOT
 from tests.stack.shopping import get, place_order
 
 # supervisord restarts a dead program at once; gunicorn and Celery then boot in a few seconds.
@@ -68,3 +73,24 @@ def test_a_killed_worker_is_started_again_and_confirms_the_orders_placed_meanwhi
     assert wait_until(lambda: "Your order is confirmed" in get(order_url, opener)[1], timeout=RESTART_SECONDS + 15)
     print(f"the worker confirmed an order {time.monotonic() - killed:.1f} s after it was killed")
     assert not any(map(alive, pool)), "the old worker's pool processes outlived it"
+
+
+def test_a_rolling_restart_drains_each_replica_from_nginx_before_replacing_it(stack):
+    program, port = "web:web-2", int(stack.replica_urls[1].rsplit(":", 1)[1])
+    old = stack.pid(program)
+    upstreams = stack.run_dir / "upstream-web.conf"
+    restart = subprocess.Popen([sys.executable, "deploy/localstack.py", "restart", program], cwd=ROOT, env=stack.env,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        # While it drains: nginx sends it nothing new, the others serve, the old replica still runs.
+        assert wait_until(lambda: re.search(rf"127\.0\.0\.1:{port} [^;]* down;", upstreams.read_text()), timeout=10)
+        assert upstreams.read_text().count(" down;") == 1
+        assert stack.pid(program) == old
+        assert all(status(f"{stack.url}/?q=draining{n}-{time.time_ns()}") == 200 for n in range(5))
+        assert restart.wait(timeout=RESTART_SECONDS + 30) == 0
+    finally:
+        restart.kill()
+    assert " down;" not in upstreams.read_text()
+    assert stack.pid(program) not in (0, old)
+    assert status(f"{stack.replica_urls[1]}/readyz") == 200
+    assert f"Restarted {program}" in restart.stdout.read()
