@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadtest.chaos_scenarios import QUICK, SCENARIOS
+from loadtest.chaos.scenarios import QUICK, SCENARIOS
 
 
 @pytest.mark.parametrize("scenario", QUICK)

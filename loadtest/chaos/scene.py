@@ -1,18 +1,6 @@
-"""`make chaos`: one fault at a time under load, each against a stack of its own, each with its figure.
-
-    python -m loadtest.chaos                       # every scenario
-    python -m loadtest.chaos --quick               # shorter and smaller: what CI runs
-    python -m loadtest.chaos --only worker-killed,broker-down
-
-A scenario starts a `make stack` of its own (loadtest/stacks.py: free ports, its own database,
-under supervisord), lets customers buy through nginx from loopback addresses of their own
-(loadtest/shoppers.py), causes its fault, then audits every order as `make loadtest` does
-(loadtest/audit.py). It prints its figure and its pass; the command fails when one misses.
-Results: var/chaos/summary.json.
-"""
+"""What every chaos scenario stands on: a stack of its own with its catalog, its customers' record, its figure."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
@@ -22,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -138,25 +126,7 @@ def kept_promises(audit: dict) -> dict:
     return {**kept, "products_stock_not_conserved": len(audit["stock_not_conserved"])}
 
 
-def main() -> int:
-    from loadtest.chaos_scenarios import QUICK, SCENARIOS
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="the short subset, smaller and shorter")
-    parser.add_argument("--only", help=f"comma-separated, of: {', '.join(SCENARIOS)}")
-    args = parser.parse_args()
-    names = args.only.split(",") if args.only else (QUICK if args.quick else list(SCENARIOS))
-    figures = []
-    for name in names:
-        started = time.monotonic()
-        figure = SCENARIOS[name](quick=args.quick)
-        figure.measured["scenario_seconds"] = round(time.monotonic() - started)
-        figures.append(figure)
-        print(f"{'PASS' if figure.passed else 'FAIL'} {name}: {figure.summary}", flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "summary.json").write_text(json.dumps([asdict(f) for f in figures], indent=2))
-    return 0 if all(f.passed for f in figures) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def promised(promises: dict) -> str:
+    """The audit's promises in words: all kept, or which were broken."""
+    broken = {name: n for name, n in promises.items() if n}
+    return "nothing lost, unfinished or charged twice" if not broken else f"BROKEN: {broken}"

@@ -5,7 +5,8 @@ import threading
 import time
 from collections import Counter
 
-from loadtest.chaos import RECOVERY_SECONDS, Figure, in_background, kept_promises, scene, wait_until
+from loadtest.chaos.overload import overload
+from loadtest.chaos.scene import RECOVERY_SECONDS, Figure, in_background, kept_promises, promised, scene, wait_until
 from loadtest.faultproxy import FaultProxy
 from loadtest.shoppers import Tally, browse_while, customers_buy, customers_while
 
@@ -34,7 +35,7 @@ def worker_killed(*, quick: bool) -> Figure:
     passed = (outcomes["order"] == orders and restart is not None and processed_within <= RECOVERY_SECONDS
               and not any(promises.values()))
     return Figure("worker-killed", passed, f"{outcomes['order']}/{orders} orders accepted; worker back after "
-                  f"{_s(restart)}; every order processed {_s(processed_within)} after that; {_promised(promises)}",
+                  f"{_s(restart)}; every order processed {_s(processed_within)} after that; {promised(promises)}",
                   {"orders": orders, "accepted": outcomes["order"], "restart_seconds": restart,
                    "processed_within_seconds": round(processed_within, 1), **promises})
 
@@ -57,7 +58,7 @@ def broker_down(*, quick: bool) -> Figure:
     promises = kept_promises(audit)
     passed = bool(during) and accepted == len(during) and processed_within <= RECOVERY_SECONDS and not any(promises.values())
     return Figure("broker-down", passed, f"broker cut {outage} s: {accepted}/{len(during)} checkouts in the outage "
-                  f"accepted; every order processed {_s(processed_within)} after its return; {_promised(promises)}",
+                  f"accepted; every order processed {_s(processed_within)} after its return; {promised(promises)}",
                   {"outage_seconds": outage, "checkouts_during_outage": len(during), "accepted_during_outage": accepted,
                    "outcomes": dict(outcomes), "processed_within_seconds": round(processed_within, 1), **promises})
 
@@ -90,7 +91,9 @@ def rolling_restart(*, quick: bool) -> Figure:
         time.sleep(3)
         programs = ["web:web-1", "web:web-2", "checkout:checkout-1", "checkout:checkout-2"]
         for program in programs:
-            s.supervisor("restart", program)  # SIGTERM, gunicorn's graceful stop, then a new one
+            # As a Kubernetes rolling update: out of nginx's pools, SIGTERM (gunicorn's graceful
+            # stop), a new one ready, back in the pools (`make stack-restart`).
+            s.stack.restart(program)
             time.sleep(3)  # what a readiness probe gives a new pod before the next is rolled
         time.sleep(3)
         rolling.clear()
@@ -111,7 +114,7 @@ def flash_sale(*, quick: bool) -> Figure:
     passed = (audit["featured_sold"] == stock and audit["featured_stock_left"] == 0 and server_errors == 0
               and not any(promises.values()))
     return Figure("flash-sale", passed, f"{audit['featured_sold']} of {stock} sold to {buyers} buyers, stock left "
-                  f"{audit['featured_stock_left']}, {server_errors} 5xx; {_promised(promises)}",
+                  f"{audit['featured_stock_left']}, {server_errors} 5xx; {promised(promises)}",
                   {"stock": stock, "buyers": buyers, "outcomes": dict(outcomes), "sold": audit["featured_sold"],
                    "stock_left": audit["featured_stock_left"], "http_5xx": server_errors, **promises})
 
@@ -141,7 +144,7 @@ def database_down(*, quick: bool) -> Figure:
               and back <= 10 and not any(promises.values()))
     return Figure("database-down", passed, f"database cut {outage} s: {pages_ok}/{len(pages)} warm pages 200, "
                   f"{writes_clean}/{len(writes)} cart and checkout posts 503 with Retry-After; first cart after its "
-                  f"return {_s(back)} later; {_promised(promises)}",
+                  f"return {_s(back)} later; {promised(promises)}",
                   {"outage_seconds": outage, "warm_pages": len(pages), "warm_pages_200": pages_ok,
                    "writes": len(writes), "writes_503_retry_after": writes_clean,
                    "writes_statuses": dict(Counter(a.status for a in writes)), "service_back_seconds": back, **promises})
@@ -155,7 +158,7 @@ def _no_failures(name: str, s, audit: dict, fault: str, measured: dict) -> Figur
     passed = not failed and not any(promises.values())
     return Figure(name, passed, f"{fault}; {sum(failed.values())} of {requests} requests failed"
                   f"{' (' + ', '.join(f'{k}: {n}' for k, n in failed.items()) + ')' if failed else ''}; "
-                  f"{audit['orders']} orders; {_promised(promises)}",
+                  f"{audit['orders']} orders; {promised(promises)}",
                   {**measured, "requests": requests, "failed": dict(failed), "orders": audit["orders"], **promises})
 
 
@@ -185,11 +188,7 @@ def _s(seconds: float | None) -> str:
     return "never" if seconds is None else f"{seconds:.1f} s"
 
 
-def _promised(promises: dict) -> str:
-    broken = {name: n for name, n in promises.items() if n}
-    return "nothing lost, unfinished or charged twice" if not broken else f"BROKEN: {broken}"
-
-
 SCENARIOS = {"worker-killed": worker_killed, "broker-down": broker_down, "replica-killed": replica_killed,
-             "database-down": database_down, "rolling-restart": rolling_restart, "flash-sale": flash_sale}
+             "database-down": database_down, "rolling-restart": rolling_restart, "flash-sale": flash_sale,
+             "overload": overload}
 QUICK = ["worker-killed", "broker-down"]

@@ -1,0 +1,91 @@
+"""Three times more uncacheable browsing than the browsing pool can serve, while customers buy.
+
+The crowd is wrk (loadtest/overload.lua): every request a search of its own, so no cache can
+answer it. It first measures what the browsing pool serves at full use (its capacity), then
+offers three times that for a while. It runs at the browsing pool's CPU priority (nice): the
+crowd and the pages it asks for take what the shop's checkout leaves. The crowd comes from one
+address, which changes nothing here: browsing has no per-address limit (cart and checkout do,
+and the customers each have an address of their own).
+
+Pass: the excess is answered 503 or 429 in under 100 ms at nginx (its access log's timing);
+checkout's p99 while overloaded is within 2x its p99 before; nothing lost or charged twice.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from pathlib import Path
+
+from loadtest.chaos.scene import Figure, in_background, kept_promises, promised, scene
+from loadtest.record import percentile, read_events
+from loadtest.shoppers import customers_while
+from loadtest.stacks import ROOT
+
+SCRIPT = ROOT / "loadtest" / "overload.lua"
+CROWD_NICE = "10"  # deploy/stacksettings.py's STACK_WEB_NICE: the browsing pool's priority
+CONNECTIONS = 32
+FAST_MS = 100
+OVERLOAD = 3
+SEARCH = re.compile(r'"GET /\?q=overload-\S+ HTTP/[\d.]+" (?P<status>\d{3}) .* t=(?P<at>[\d.]+) rt=(?P<seconds>[\d.]+)')
+
+
+def crowd(url: str, *, seconds: int, connections: int, pause_ms: int) -> dict[str, int]:
+    """Run the crowd against ``url``; the count of each status it was answered."""
+    done = subprocess.run(["nice", "-n", CROWD_NICE, "wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s",
+                           "-s", str(SCRIPT), url], env={"PAUSE_MS": str(pause_ms), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=seconds + 60, check=True)
+    return json.loads(done.stdout.split("STATUSES ", 1)[1].splitlines()[0])
+
+
+def searches_at_nginx(access_log: Path, start: float, end: float) -> list[tuple[int, float]]:
+    """(status, milliseconds) of each of the crowd's searches nginx answered between ``start`` and ``end``."""
+    found = (SEARCH.search(line) for line in access_log.open(errors="replace"))
+    return [(int(m["status"]), float(m["seconds"]) * 1000) for m in found if m and start <= float(m["at"]) <= end]
+
+
+def overload(*, quick: bool) -> Figure:
+    calm, loaded = (15, 20) if quick else (30, 40)
+    with scene("overload", web=2, checkout=1) as s:
+        # Capacity first: the crowd with no pause on as many connections as nginx lets the
+        # browsing pool take at once (its threads): the pool at full use, nothing turned away.
+        slots = s.stack.description()["browsing_slots"]
+        served = crowd(s.stack.url, seconds=10, connections=slots, pause_ms=0)
+        capacity = served.get("200", 0) / 10
+        offered = OVERLOAD * capacity
+        pause_ms = max(1, round(CONNECTIONS * 1000 / offered))  # each connection's share of the offered rate
+        buying_until = time.monotonic() + calm + loaded
+        buying = in_background(lambda: customers_while(lambda: time.monotonic() < buying_until, s.stack.url,
+                                                       s.product_path, concurrency=3, recorder=s.recorder,
+                                                       tally=s.tally))
+        time.sleep(calm)
+        started = time.time()
+        statuses = crowd(s.stack.url, seconds=loaded, connections=CONNECTIONS, pause_ms=pause_ms)
+        ended = time.time()
+        buying()
+        audit = s.audit()
+        searches = searches_at_nginx(s.stack.run_dir / "logs" / "nginx-access.log", started, ended)
+    checkouts = [e for e in read_events(s.folder / "record") if e["type"] == "checkout" and e["status"] == 302]
+    before = percentile([e["latency_ms"] for e in checkouts if e["at"] < started], 0.99)
+    during = percentile([e["latency_ms"] for e in checkouts if started <= e["at"] <= ended], 0.99)
+    refused = [ms for status, ms in searches if status in (429, 503)]
+    other = sorted({status for status, _ in searches if status not in (200, 429, 503)})
+    refused_p99 = percentile(refused, 0.99)
+    promises = kept_promises(audit)
+    passed = (bool(refused) and refused_p99 < FAST_MS and not other and before is not None and during is not None
+              and during <= 2 * before and not any(promises.values()))
+    comparison = (f"checkout p99 {_ms(before)} before, {_ms(during)} overloaded ({during / before:.2f}x)"
+                  if before and during else "too few checkouts to compare")
+    summary = (f"capacity {capacity:.0f} pages/s, {OVERLOAD}x offered ({len(searches) / loaded:.0f}/s arrived): "
+               f"{len(refused)} of {len(searches)} answered 503/429, p99 {_ms(refused_p99)} at nginx"
+               f"{'; other statuses ' + str(other) if other else ''}; {comparison}; {promised(promises)}")
+    return Figure("overload", passed, summary,
+                  {"capacity_per_second": capacity, "capacity_statuses": served, "offered_per_second": offered, "pause_ms": pause_ms,
+                   "crowd_statuses": statuses, "searches": len(searches), "refused": len(refused),
+                   "refused_p99_ms": refused_p99, "other_statuses": other, "checkout_p99_before_ms": before,
+                   "checkout_p99_overloaded_ms": during, "checkouts": len(checkouts), **promises})
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} ms"
