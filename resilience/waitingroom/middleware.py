@@ -48,6 +48,7 @@ class WaitingRoomMiddleware:
         self.watched = tuple(get_setting("WAITINGROOM_WATCHED_PATHS"))
         self.buying = tuple(get_setting("WAITINGROOM_BUYING_PATHS"))
         self.last_queued = 0.0  # monotonic time this process last queued someone
+        self.private_after_queuing = get_setting("WAITINGROOM_PRIVATE_AFTER_QUEUING_SECONDS")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         config = current_config()
@@ -79,7 +80,7 @@ class WaitingRoomMiddleware:
             WAITINGROOM_STORE_ERRORS.inc()
             logger.warning("Waiting room store unavailable; failing %s", "open" if self._fail_open else "closed")
             return self.get_response(request) if self._fail_open else closed_response()
-        if phase != "auto" or time.monotonic() - self.last_queued < 10:
+        if phase != "auto" or time.monotonic() - self.last_queued < self.private_after_queuing:
             # While people queue, no shared cache (nginx) may hand this page to a visitor
             # who has not been let in.
             patch_cache_control(response, private=True)
