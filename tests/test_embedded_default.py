@@ -150,12 +150,28 @@ def test_production_settings_pass_the_deploy_checklist(tmp_path):
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="shop.example",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        REDIS_URL="redis://127.0.0.1:6379/15",  # read by no check: nothing connects to it
         SHOP_DEMO_PAYMENTS="true",
     )
 
     checked = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_production_without_a_redis_the_room_shares_fails_the_deploy_checklist(tmp_path):
+    env = clean_env(
+        tmp_path,
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="shop.example",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SHOP_DEMO_PAYMENTS="true",
+    )
+
+    checked = manage("check", "--deploy", env=env)
+
+    assert checked.returncode != 0 and "resilience.E003" in checked.stdout + checked.stderr
 
 
 @pytest.mark.parametrize(
