@@ -1,4 +1,4 @@
-"""System checks: a misconfiguration fails `manage.py check` (and every start), not a spike.
+"""System checks: a misconfiguration fails `manage.py check` (and `migrate`, run before replicas start), not a spike.
 
 Like django/contrib/admin/checks.py: each function checks one thing and returns its errors.
 """
