@@ -65,31 +65,38 @@ def waitingroom_state_is_shared(app_configs=None, **kwargs) -> list[Error]:
 
 
 def _bad(name: str, why: str) -> Error:
-    return Error(f"{PREFIX}{name} = {get_setting(name)!r}: {why}.", hint="See resilience/defaults.py.", id="resilience.E004")
+    message = f"{PREFIX}{name} = {get_setting(name)!r}: {why}."
+    return Error(message, hint="See resilience/defaults.py.", id="resilience.E004")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool)
 
 
 def _number(name: str) -> float | None:
     value = get_setting(name)
-    return value if isinstance(value, Real) and not isinstance(value, bool) else None
+    return value if _is_number(value) else None
 
 
 @register()
 def tunables_are_sound(app_configs=None, **kwargs) -> list[Error]:
     """Numbers a spike would otherwise find wrong: negative times, a pace that never falls, an empty range."""
-    numeric = [name for name, default in DEFAULTS.items() if isinstance(default, Real) and not isinstance(default, bool)]
-    errors = [_bad(name, "must be a number, 0 or more") for name in numeric if _number(name) is None or _number(name) < 0]
+    numeric = [name for name, default in DEFAULTS.items() if _is_number(default)]
+    errors = [
+        _bad(name, "must be a number, 0 or more") for name in numeric if _number(name) is None or _number(name) < 0
+    ]
     for name in ("REDIS_BREAKER_FAILURES", "WAITINGROOM_TICKETS_PER_ADDRESS", "WAITINGROOM_ADAPTIVE_MIN_SAMPLES"):
         if _number(name) is not None and 0 <= _number(name) < 1:
             errors.append(_bad(name, "must be 1 or more"))
     if _number("WAITINGROOM_ADAPTIVE_DECREASE") is not None and not 0 < _number("WAITINGROOM_ADAPTIVE_DECREASE") < 1:
         errors.append(_bad("WAITINGROOM_ADAPTIVE_DECREASE", "must be between 0 and 1, or the pace never falls"))
     refresh = get_setting("WAITINGROOM_REFRESH_SECONDS")
-    if not (isinstance(refresh, (tuple, list)) and len(refresh) == 2 and all(isinstance(n, Real) for n in refresh)
+    if not (isinstance(refresh, (tuple, list)) and len(refresh) == 2 and all(_is_number(n) for n in refresh)
             and 0 < refresh[0] <= refresh[1]):
         errors.append(_bad("WAITINGROOM_REFRESH_SECONDS", "must be (shortest, longest) with 0 < shortest <= longest"))
     shed, protected = _number("SHED_AFTER_SECONDS"), _number("SHED_PROTECTED_AFTER_SECONDS")
     if shed is not None and protected is not None and protected < shed:
-        errors.append(_bad("SHED_PROTECTED_AFTER_SECONDS", "must be at least SHED_AFTER_SECONDS: checkout is shed last"))
+        errors.append(_bad("SHED_PROTECTED_AFTER_SECONDS", "must be SHED_AFTER_SECONDS or more: checkout is shed last"))
     for network in get_setting("METRICS_ALLOWED_NETWORKS"):
         try:
             ipaddress.ip_network(network)

@@ -69,7 +69,8 @@ def test_a_bad_tunable_fails(settings, name, value):
 
 @pytest.mark.parametrize("name", ["WAITINGROOM_ADMIT_IF", "HEALTH_CHECKS"])
 def test_a_dotted_path_that_does_not_import_fails(settings, name):
-    setattr(settings, f"RESILIENCE_{name}", [("shop.nowhere.Check", True)] if name == "HEALTH_CHECKS" else "shop.nowhere")
+    missing = "resilience.nowhere.Check"
+    setattr(settings, f"RESILIENCE_{name}", [(missing, True)] if name == "HEALTH_CHECKS" else missing)
 
     assert ids(checks.dotted_paths_import()) == ["resilience.E005"]
 
