@@ -57,6 +57,7 @@ def test_a_checkout_without_a_session_is_not_protected(client):
 
 def test_probes_are_never_shed(client):
     assert client.get("/healthz", **stamped(60)).status_code == 200
+    assert client.get(CATALOG, **stamped(60)).status_code == 503  # the same wait sheds a page
 
 
 def test_thresholds_are_settings(client, settings):

@@ -57,6 +57,7 @@ def test_during_a_scheduled_event_a_cart_skips_no_queue(product, event):
 def test_probes_admin_and_static_files_are_never_queued(path):
     room_fill(1)
     assert not is_queued(visitor("203.0.113.2").get(path))
+    assert is_queued(visitor("203.0.113.3").get(CATALOG))  # while the room queues a page
 
 
 @room("on", total_active_users=1)
