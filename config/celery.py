@@ -37,7 +37,6 @@ def recover_orders(**kwargs) -> None:
 
 @worker_process_shutdown.connect
 def forget_dead_worker_process(pid: int, **kwargs) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+    from resilience.metrics import process_dead
 
-        multiprocess.mark_process_dead(pid)
+    process_dead(pid)

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.cache import caches
 
 from resilience.conf import get_setting
-from resilience.instruments import CACHE_ERRORS
+from resilience.instruments import cache_error_count
 
 
 class CacheUnavailable(Exception):
@@ -17,11 +17,11 @@ class CacheUnavailable(Exception):
 
 
 def shared_call(operation: str, *args, **kwargs) -> Any:
-    """Run one operation on the shared cache; any failure is counted and raised as CacheUnavailable."""
+    """Run one operation on the shared cache; any failure is counted (once) and raised as CacheUnavailable."""
     try:
         return getattr(caches[get_setting("CACHE_ALIAS")], operation)(*args, **kwargs)
     except Exception as error:  # noqa: BLE001 - any backend's failure means the same here
-        CACHE_ERRORS.labels(reason="error").inc()
+        cache_error_count(error, reason="error")  # unless the Redis client counted it already
         raise CacheUnavailable(operation) from error
 
 

@@ -20,8 +20,9 @@ DEFAULTS: dict[str, object] = {
     # a proxy (it has X-Forwarded-For) is never trusted by address.
     "METRICS_TOKEN": "",
     "METRICS_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
-    # Celery queues whose depth /metrics reports.
+    # Celery queues whose depth /metrics reports, asking the broker for at most this long.
     "METRICS_CELERY_QUEUES": ["celery"],
+    "METRICS_BROKER_TIMEOUT_SECONDS": 1.0,
     # --- Cache-aside (caching.py) and whole pages (pagecache.py) ---
     "CACHE_ALIAS": "default",  # must raise on errors (django-redis IGNORE_EXCEPTIONS off): we count them
     "CACHE_TIMEOUT": 60,  # seconds an entry is fresh
@@ -55,6 +56,8 @@ DEFAULTS: dict[str, object] = {
     "SHED_PROTECTED_AFTER_SECONDS": 10.0,
     "SHED_SESSION_COOKIE": "sessionid",
     "SHED_RETRY_AFTER_SECONDS": 5,
+    # A stamp further off than this is a wrong clock or a forged header: it is ignored.
+    "SHED_MAX_PLAUSIBLE_WAIT_SECONDS": 3600.0,
     # --- The waiting room (waitingroom/) ---
     "WAITINGROOM_KEY_PREFIX": "waitingroom",  # Redis keys; one room per prefix
     "WAITINGROOM_CONFIG_REFRESH_SECONDS": 2,  # how soon every process sees an admin change
@@ -68,6 +71,14 @@ DEFAULTS: dict[str, object] = {
     # further back, after about a fifth of the wait, at most LONGEST seconds.
     "WAITINGROOM_REFRESH_SECONDS": (10, 15),
     "WAITINGROOM_REFRESH_LONGEST_SECONDS": 60,
+    # The estimated wait uses the queue's measured pace once this many were let in from it over
+    # at least this many seconds; the configured pace until then.
+    "WAITINGROOM_ESTIMATE_MIN_ADMISSIONS": 5,
+    "WAITINGROOM_ESTIMATE_MIN_SECONDS": 10.0,
+    "WAITINGROOM_FLOOD_RETRY_AFTER_SECONDS": 300,  # Retry-After of the 429 to an address over its ticket cap
+    "WAITINGROOM_CLOSED_RETRY_AFTER_SECONDS": 60,  # Retry-After of the 503 while failing closed
+    # In auto mode, pages stay private (out of nginx's microcache) this long after anyone was queued.
+    "WAITINGROOM_PRIVATE_AFTER_QUEUING_SECONDS": 10,
     "WAITINGROOM_EXEMPT_PATHS": ["/admin/", "/static/", "/media/", "/favicon.ico"],
     # Adaptive admission (adaptive.py): whose latency auto mode watches, and how it steers.
     "WAITINGROOM_WATCHED_PATHS": [],  # e.g. ["/checkout/"]: the pages that must stay fast

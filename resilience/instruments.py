@@ -1,4 +1,6 @@
 """Prometheus counters for the spike defences (exported by /metrics)."""
+from __future__ import annotations
+
 from prometheus_client import Counter, Histogram
 
 CACHE_REQUESTS = Counter(
@@ -17,3 +19,16 @@ REQUEST_QUEUE_SECONDS = Histogram(
 WAITINGROOM_STORE_ERRORS = Counter(
     "stampede_waitingroom_store_errors", "Requests the waiting room let through (or refused) because Redis failed."
 )
+
+
+def cache_error_count(error: BaseException, *, reason: str) -> None:
+    """Count one failed cache operation once, however many layers (the Redis client, the cache helpers) see it."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:  # redis-py's re-raises can make the chain a loop
+        if getattr(link, "_stampede_counted", False):
+            return
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    CACHE_ERRORS.labels(reason=reason).inc()
+    error._stampede_counted = True  # type: ignore[attr-defined]

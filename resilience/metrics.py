@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterator
 from functools import cache
 
-from celery import current_app
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -22,6 +21,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from resilience.broker import broker_connection, broker_is_eager
 from resilience.conf import get_setting
 from resilience.waitingroom.metrics import WaitingRoomCollector
 
@@ -33,11 +33,9 @@ class CeleryQueueDepthCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         gauge = GaugeMetricFamily("stampede_celery_queue_depth", "Tasks waiting in a Celery queue.", labels=["queue"])
-        app = current_app
-        if not app.conf.task_always_eager:
+        if not broker_is_eager():
             try:
-                with app.connection_for_read() as connection:
-                    connection.ensure_connection(max_retries=0, timeout=1)
+                with broker_connection(timeout=get_setting("METRICS_BROKER_TIMEOUT_SECONDS")) as connection:
                     with connection.channel() as channel:
                         for queue in get_setting("METRICS_CELERY_QUEUES"):
                             gauge.add_metric([queue], _queue_length(channel, queue))
@@ -74,24 +72,45 @@ def metrics_access_allowed(request: HttpRequest) -> bool:
     return any(address in network for network in _allowed_networks())
 
 
+def multiprocess_mode() -> bool:
+    """True under gunicorn or Celery with PROMETHEUS_MULTIPROC_DIR: each process writes its metrics to a file there."""
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+def process_metrics_registry() -> CollectorRegistry:
+    """The metrics every process of this machine recorded, summed (multiprocess mode), or this process's own."""
+    if not multiprocess_mode():
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    return registry
+
+
 def metrics_registry() -> CollectorRegistry:
-    """Return a registry that sums all worker processes (multiprocess mode) or this process's."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)
-    else:
-        registry = CollectorRegistry()
-        registry.register(_ProcessRegistry())
+    """Return a registry of the recorded metrics plus the ones read at scrape time (queue depths, the room)."""
+    registry = CollectorRegistry()
+    registry.register(_Recorded(process_metrics_registry()))
     registry.register(CeleryQueueDepthCollector())
     registry.register(WaitingRoomCollector())
     return registry
 
 
-class _ProcessRegistry(Collector):
-    """Expose the default (single-process) registry inside a fresh one."""
+class _Recorded(Collector):
+    """Expose a registry's metrics inside a fresh one."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
 
     def collect(self):
-        return REGISTRY.collect()
+        return self.registry.collect()
+
+
+def process_dead(pid: int) -> None:
+    """Forget a dead worker process's live gauges (multiprocess mode); its counters stay summed."""
+    if multiprocess_mode():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
 
 
 @never_cache
@@ -106,9 +125,4 @@ def start_metrics_server(port: int) -> None:
     """Serve /metrics for a process without a web server (the Celery worker)."""
     from prometheus_client import start_http_server
 
-    registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
-    start_http_server(port, registry=registry)
+    start_http_server(port, registry=process_metrics_registry())

@@ -10,7 +10,7 @@ decorator, first values in the declared order. A campaign's tags (utm_*, a click
 visitor) and junk never reach the key, so an influencer's link is the plain page, served
 from the same entry. The view sees the same parameters the key holds and no others, so
 no request can store under one key a page rendered from another (``?q=a&q=b``).
-nginx's microcache keys pages by the same declaration (keys.py renders its map).
+nginx's microcache keys pages by the same declaration (edgekeys.py renders its map).
 """
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def cache_public_page(namespace: str, *, query: tuple[str, ...] = (), timeout: f
             )
             return page.to_response()
 
-        wrapper.page_cache_query = query  # read by keys.py, which renders nginx's cache key map
+        wrapper.page_cache_query = query  # read by edgekeys.py, which renders nginx's cache key map
         return wrapper
 
     return decorator

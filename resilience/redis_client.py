@@ -14,7 +14,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from resilience.conf import get_setting
-from resilience.instruments import CACHE_ERRORS
+from resilience.instruments import cache_error_count
 
 _breakers: dict[tuple, pybreaker.CircuitBreaker] = {}
 _breakers_lock = threading.Lock()
@@ -47,10 +47,12 @@ class CircuitBreakerRedis(redis.Redis):
         try:
             return breaker.call(super().execute_command, *args, **options)
         except pybreaker.CircuitBreakerError as error:
-            CACHE_ERRORS.labels(reason="circuit_open").inc()
             # django-redis knows how to handle a connection error (IGNORE_EXCEPTIONS, or
             # ConnectionInterrupted for our own helpers); it does not know the breaker's error.
-            raise RedisConnectionError("Redis circuit open: not calling a server that is down") from error
-        except (RedisConnectionError, RedisTimeoutError):
-            CACHE_ERRORS.labels(reason="error").inc()
+            refused = RedisConnectionError("Redis circuit open: not calling a server that is down")
+            cache_error_count(refused, reason="circuit_open")
+            raise refused from error
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            # Counted here, where every alias's failures pass (sessions' too, which django-redis swallows).
+            cache_error_count(error, reason="error")
             raise

@@ -143,19 +143,31 @@ def test_runserver_serves_the_catalog_a_product_and_the_stylesheet(site):
             server.wait()
 
 
-def test_production_settings_pass_the_deploy_checklist(tmp_path):
-    env = clean_env(
-        tmp_path,
+def production_env(directory: Path, **variables: str) -> dict[str, str]:
+    """A production environment as a demo shop deploys it, on SQLite, with ``variables`` added."""
+    return clean_env(
+        directory,
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="shop.example",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DATABASE_URL=f"sqlite:///{directory / 'db.sqlite3'}",
         SHOP_DEMO_PAYMENTS="true",
+        **variables,
     )
+
+
+def test_production_settings_pass_the_deploy_checklist(tmp_path):
+    env = production_env(tmp_path, REDIS_URL="redis://127.0.0.1:6379/15")  # no check connects to it
 
     checked = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_production_without_a_redis_the_room_shares_fails_the_deploy_checklist(tmp_path):
+    checked = manage("check", "--deploy", env=production_env(tmp_path))
+
+    assert checked.returncode != 0 and "resilience.E003" in checked.stdout + checked.stderr
 
 
 @pytest.mark.parametrize(

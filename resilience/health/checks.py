@@ -8,10 +8,10 @@ from __future__ import annotations
 import logging
 import uuid
 
-from celery import current_app
 from django.core.cache import caches
 from django.db import connections
 
+from resilience.broker import broker_connection, broker_is_eager
 from resilience.conf import get_setting
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class CacheCheck(HealthCheck):
     component_type = "datastore"
 
     def check(self) -> None:
-        cache = caches["default"]
+        cache = caches[get_setting("CACHE_ALIAS")]
         key, value = "resilience:health", uuid.uuid4().hex
         try:
             cache.set(key, value, timeout=10)
@@ -76,13 +76,11 @@ class BrokerCheck(HealthCheck):
     component_type = "system"
 
     def check(self) -> None:
-        app = current_app
-        if app.conf.task_always_eager:
+        if broker_is_eager():
             return  # no broker: tasks run in-process
-        timeout = get_setting("HEALTH_CHECK_TIMEOUT_SECONDS")
         try:
-            with app.connection_for_read() as connection:
-                connection.ensure_connection(max_retries=0, timeout=timeout)
+            with broker_connection(timeout=get_setting("HEALTH_CHECK_TIMEOUT_SECONDS")):
+                pass
         except Exception as error:
             logger.warning("Broker health check failed: %r", error)
             raise HealthCheckFailed("broker unavailable") from error

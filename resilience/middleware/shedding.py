@@ -17,12 +17,11 @@ from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
 from resilience.conf import get_setting
-from resilience.responses import retry_later
 from resilience.instruments import REQUEST_QUEUE_SECONDS, REQUESTS_SHED, REQUESTS_UNSTAMPED
+from resilience.responses import retry_later
 from resilience.waitingroom.adaptive import pressure
 
 logger = logging.getLogger(__name__)
-MAX_PLAUSIBLE_WAIT = 3600.0  # a stamp further off is a wrong clock or a forged header: ignore it
 
 
 def queued_seconds(request: HttpRequest, now: float | None = None) -> float | None:
@@ -37,7 +36,7 @@ def queued_seconds(request: HttpRequest, now: float | None = None) -> float | No
     if started > 1e11:  # some proxies stamp milliseconds or microseconds
         started /= 1000 if started < 1e14 else 1_000_000
     waited = (time.time() if now is None else now) - started
-    return waited if -1.0 < waited < MAX_PLAUSIBLE_WAIT else None
+    return waited if -1.0 < waited < get_setting("SHED_MAX_PLAUSIBLE_WAIT_SECONDS") else None
 
 
 class LoadSheddingMiddleware:

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 def waitingroom_release(request: HttpRequest, response: HttpResponse) -> None:
     """Free the visitor's active slot at once (they completed an order) and drop their pass."""
-    admitted = cookies.read_pass(request, current_config().session_seconds)
+    admitted = cookies.pass_read(request, current_config().session_seconds)
     session_key = getattr(getattr(request, "session", None), "session_key", None)
     # The pass's slot, and the slot of a customer who was already buying (middleware's room_hold).
     visitors = ([admitted.visitor] if admitted else []) + ([f"buyer:{session_key}"] if session_key else [])

@@ -62,8 +62,11 @@ class _ConfigCache:
         self._config: RoomConfig | None = None
         self._read_at = 0.0
         self._lock = threading.Lock()
+        self.pinned: RoomConfig | None = None  # set by resilience.testing.override_waitingroom
 
     def get(self) -> RoomConfig:
+        if self.pinned is not None:
+            return self.pinned
         if self._config is not None and time.monotonic() - self._read_at < get_setting("WAITINGROOM_CONFIG_REFRESH_SECONDS"):
             return self._config
         with self._lock:

@@ -48,14 +48,16 @@ def _read(request: HttpRequest, name: str, salt: str, max_age: float) -> dict | 
     return payload if isinstance(payload, dict) else None
 
 
-def read_ticket(request: HttpRequest) -> Ticket | None:
+def ticket_read(request: HttpRequest) -> Ticket | None:
+    """Return the request's ticket, or None if it has none that is signed and young enough."""
     payload = _read(request, TICKET_COOKIE, TICKET_SALT, get_setting("WAITINGROOM_TICKET_MAX_AGE_SECONDS"))
     if not payload or not isinstance(payload.get("t"), str) or not isinstance(payload.get("p"), int):
         return None
     return Ticket(payload["t"], payload["p"])
 
 
-def read_pass(request: HttpRequest, session_seconds: int) -> Pass | None:
+def pass_read(request: HttpRequest, session_seconds: int) -> Pass | None:
+    """Return the request's pass, or None if it has none that is signed and renewed within ``session_seconds``."""
     # The signature's age is the time since the last renewal: a visitor inactive for
     # longer than the session duration has no pass any more.
     payload = _read(request, PASS_COOKIE, PASS_SALT, session_seconds)
@@ -71,12 +73,14 @@ def _set(response: HttpResponse, name: str, value: str, max_age: int) -> None:
     )
 
 
-def give_ticket(response: HttpResponse, ticket: Ticket) -> None:
+def ticket_sign(response: HttpResponse, ticket: Ticket) -> None:
+    """Set the signed ticket cookie on ``response``."""
     value = signing.dumps({"t": ticket.id, "p": ticket.first_position}, salt=TICKET_SALT)
     _set(response, TICKET_COOKIE, value, get_setting("WAITINGROOM_TICKET_MAX_AGE_SECONDS"))
 
 
-def give_pass(response: HttpResponse, visitor: str, session_seconds: int, nonce: str) -> None:
+def pass_sign(response: HttpResponse, visitor: str, session_seconds: int, nonce: str) -> None:
+    """Set the signed pass cookie on ``response``, issued now, and drop the ticket it replaces."""
     value = signing.dumps({"v": visitor, "i": time.time(), "n": nonce}, salt=PASS_SALT)
     _set(response, PASS_COOKIE, value, session_seconds)
     response.delete_cookie(TICKET_COOKIE, samesite="Lax")

@@ -48,6 +48,7 @@ class WaitingRoomMiddleware:
         self.watched = tuple(get_setting("WAITINGROOM_WATCHED_PATHS"))
         self.buying = tuple(get_setting("WAITINGROOM_BUYING_PATHS"))
         self.last_queued = 0.0  # monotonic time this process last queued someone
+        self.private_after_queuing = get_setting("WAITINGROOM_PRIVATE_AFTER_QUEUING_SECONDS")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         config = current_config()
@@ -79,7 +80,7 @@ class WaitingRoomMiddleware:
             WAITINGROOM_STORE_ERRORS.inc()
             logger.warning("Waiting room store unavailable; failing %s", "open" if self._fail_open else "closed")
             return self.get_response(request) if self._fail_open else closed_response()
-        if phase != "auto" or time.monotonic() - self.last_queued < 10:
+        if phase != "auto" or time.monotonic() - self.last_queued < self.private_after_queuing:
             # While people queue, no shared cache (nginx) may hand this page to a visitor
             # who has not been let in.
             patch_cache_control(response, private=True)
@@ -96,21 +97,21 @@ class WaitingRoomMiddleware:
         return get_setting("WAITINGROOM_FAIL_OPEN")
 
     def _guard(self, request: HttpRequest, config: RoomConfig, phase: str) -> HttpResponse:
-        admitted = cookies.read_pass(request, config.session_seconds)
+        admitted = cookies.pass_read(request, config.session_seconds)
         if admitted is not None:
             if not admitted.due_for_renewal:
                 return self.get_response(request)
             nonce = room_renew(config=config, visitor=admitted.visitor, nonce=admitted.nonce)
             if nonce is not None:
                 response = self.get_response(request)
-                cookies.give_pass(response, admitted.visitor, config.session_seconds, nonce)
+                cookies.pass_sign(response, admitted.visitor, config.session_seconds, nonce)
                 return response
         if self._already_buying(request, config):
             # The promise to a customer already buying: they may finish (cart, checkout),
             # counted as active; browsing on takes a pass like anyone else's.
             room_hold(config=config, visitor=f"buyer:{request.session.session_key}")
             return self.get_response(request)
-        ticket = cookies.read_ticket(request)
+        ticket = cookies.ticket_read(request)
         visit = room_poll(config=config, phase=phase, ticket=ticket.id) if ticket else None
         if visit is None or visit.outcome == "unknown":
             # No ticket, a forged or expired one, or one already used: the back of the queue.
@@ -121,9 +122,9 @@ class WaitingRoomMiddleware:
             return flood_response()
         if visit.outcome == "admitted":
             response = self.get_response(request)
-            cookies.give_pass(response, ticket.id, config.session_seconds, visit.nonce)
+            cookies.pass_sign(response, ticket.id, config.session_seconds, visit.nonce)
             return response
         self.last_queued = time.monotonic()
         response = waiting_response(request, config, visit, ticket.first_position)
-        cookies.give_ticket(response, ticket)
+        cookies.ticket_sign(response, ticket)
         return response

@@ -1,9 +1,10 @@
 """What a queued visitor gets: a page for browsers, JSON for apps."""
 from __future__ import annotations
 
+import json
 import random
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
 from resilience.conf import get_setting
@@ -11,13 +12,11 @@ from resilience.responses import retry_later
 from resilience.waitingroom.config import RoomConfig
 from resilience.waitingroom.store import Visit
 
-MIN_RATE_SAMPLE = 5  # admissions, over at least
-MIN_RATE_SECONDS = 10.0  # seconds, before the measured pace is trusted
-
 
 def estimated_wait(visit: Visit, config: RoomConfig) -> tuple[float, bool]:
     """Return (seconds, known): from the queue's measured pace (store.py), or the configured one until it can be measured."""
-    if visit.admissions_in_window >= MIN_RATE_SAMPLE and visit.window_seconds >= MIN_RATE_SECONDS:
+    if (visit.admissions_in_window >= get_setting("WAITINGROOM_ESTIMATE_MIN_ADMISSIONS")
+            and visit.window_seconds >= get_setting("WAITINGROOM_ESTIMATE_MIN_SECONDS")):
         per_second = visit.admissions_in_window / visit.window_seconds
         return visit.position / per_second, True
     return visit.position / (config.new_users_per_minute / 60), False
@@ -49,7 +48,7 @@ def waiting_response(request: HttpRequest, config: RoomConfig, visit: Visit, fir
     seconds, known = estimated_wait(visit, config) if visit.outcome == "queued" else (0.0, False)
     refresh = refresh_after(seconds)
     if "application/json" in request.headers.get("Accept", ""):
-        response = JsonResponse({
+        body = json.dumps({
             "status": visit.outcome,
             "position": visit.position,
             "queue_length": visit.queue_length,
@@ -58,26 +57,26 @@ def waiting_response(request: HttpRequest, config: RoomConfig, visit: Visit, fir
             "refresh_after_seconds": refresh,
             "message": config.message,
         })
-    else:
-        # Counts the visitor's own step too: the front of the line is well on the way, not at 0%.
-        progress = 100 * (first_position - visit.position + 1) / (max(first_position, visit.position) + 1)
-        context = {
-            "site_name": get_setting("WAITINGROOM_SITE_NAME"),
-            "position": visit.position, "queue_length": visit.queue_length, "message": config.message,
-            "wait_text": describe_wait(seconds), "wait_seconds": round(seconds), "wait_known": known, "refresh": refresh,
-            "progress": max(1, min(99, round(progress))), "prequeued": visit.outcome == "prequeued",
-        }
-        response = HttpResponse(loader.render_to_string("resilience/waitingroom.html", context))
-    response["Retry-After"] = str(refresh)
-    response["Cache-Control"] = "no-store"
-    return response
+        return retry_later(body, status=200, retry_after=refresh, content_type="application/json")
+    # Counts the visitor's own step too: the front of the line is well on the way, not at 0%.
+    progress = 100 * (first_position - visit.position + 1) / (max(first_position, visit.position) + 1)
+    context = {
+        "site_name": get_setting("WAITINGROOM_SITE_NAME"),
+        "position": visit.position, "queue_length": visit.queue_length, "message": config.message,
+        "wait_text": describe_wait(seconds), "wait_seconds": round(seconds), "wait_known": known, "refresh": refresh,
+        "progress": max(1, min(99, round(progress))), "prequeued": visit.outcome == "prequeued",
+    }
+    # 200, so browsers show the page; Retry-After is when it reloads.
+    return retry_later(loader.render_to_string("resilience/waitingroom.html", context), status=200, retry_after=refresh)
 
 
 def flood_response() -> HttpResponse:
     message = "Too many visitors from your network joined the queue. Please wait a few minutes before trying again."
-    return retry_later(message, status=429, retry_after=300, content_type="text/plain; charset=utf-8")
+    retry_after = get_setting("WAITINGROOM_FLOOD_RETRY_AFTER_SECONDS")
+    return retry_later(message, status=429, retry_after=retry_after, content_type="text/plain; charset=utf-8")
 
 
 def closed_response() -> HttpResponse:
     message = "The shop is very busy and cannot admit new visitors just now. Please try again in a minute."
-    return retry_later(message, status=503, retry_after=60, content_type="text/plain; charset=utf-8")
+    retry_after = get_setting("WAITINGROOM_CLOSED_RETRY_AFTER_SECONDS")
+    return retry_later(message, status=503, retry_after=retry_after, content_type="text/plain; charset=utf-8")

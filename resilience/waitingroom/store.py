@@ -1,4 +1,6 @@
-"""The room's shared state, changed only through Lua scripts (one atomic step each).
+"""The room's shared state, changed in single atomic steps: a Lua script each (room.lua and
+its entry points), except freeing a slot, which is one ZREM and needs no script.
+Adaptive admission keeps a few plain keys of its own beside it (adaptive.py).
 
 With django-redis configured, the state lives in that Redis, shared by every replica.
 In the embedded default (no Redis) it lives in an in-process fakeredis, which runs the
@@ -134,7 +136,10 @@ def room_hold(*, config: RoomConfig, visitor: str) -> None:
 
 
 def room_release(*, visitor: str, also: tuple[str, ...] = ()) -> None:
-    """Free an admitted visitor's slot at once (they completed an order), and any ``also`` named, in one call."""
+    """Free an admitted visitor's slot at once (they completed an order), and any ``also`` named, in one call.
+
+    One ZREM, atomic by itself: no script, as nothing else is read or changed with it.
+    """
     try:
         _client().zrem(_keys()[2], visitor, *also)
     except Exception as error:  # noqa: BLE001

@@ -6,20 +6,20 @@ import re
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from resilience.testing import override_waitingroom, room_fill
 from resilience.waitingroom import cookies
 from resilience.waitingroom.store import room_release
 from shop.models import Order
-from tests.resilience.test_waiting_room import occupy, room
 
 LET_IN_WITHIN_MS = 20_000  # the page refreshes every 2-3 s here; allow for a slow machine
 
 
+@override_waitingroom("on", total_active_users=1, new_users_per_minute=6000)
 def test_a_queued_visitor_sees_their_place_is_let_in_and_buys(
     transactional_db, live_server, chromium, product, customer, settings, tmp_path
 ):
     settings.RESILIENCE_WAITINGROOM_REFRESH_SECONDS = (2, 3)
-    room("on", total_active_users=1, new_users_per_minute=6000)
-    occupy(1)
+    room_fill(1)
     catalog = live_server.url + reverse("shop:product_list")
 
     # The queue needs no JavaScript: its own <meta http-equiv="refresh"> brings the visitor in.

@@ -10,9 +10,8 @@ from django.urls import reverse
 from hypothesis import example, given, strategies as st
 
 from resilience.middleware.shedding import queued_seconds
+from resilience.testing import override_waitingroom
 from resilience.waitingroom import cookies
-from resilience.waitingroom.config import config_cache, current_config
-from resilience.waitingroom.models import WaitingRoomConfig
 from resilience.waitingroom.store import room_arrive
 from tests.properties.expect import answered, example_rolled_back
 from tests.properties.strategies import cookie_headers, hostile, wire_text
@@ -27,11 +26,9 @@ addresses = st.ip_addresses(v=4).map(str)
 @pytest.fixture
 def full_room(product):
     """The room on, its one active place taken: every new visitor queues."""
-    row = WaitingRoomConfig.load()
-    row.mode, row.total_active_users, row.new_users_per_minute = "on", 1, 6000
-    row.save()
-    config_cache.clear()
-    room_arrive(config=current_config(), phase="on", ticket="earlier", client_address="192.0.2.1")
+    with override_waitingroom("on", total_active_users=1, new_users_per_minute=6000) as config:
+        room_arrive(config=config, phase="on", ticket="earlier", client_address="192.0.2.1")
+        yield
 
 
 @given(header=cookie_headers(), page=st.sampled_from(SHOP_PAGES))

@@ -4,11 +4,14 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
+from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from prometheus_client import REGISTRY
 
+from resilience import caching
 from resilience.caching import cached, namespace_bump, namespace_version
 from resilience.cachestore import local_tier
 from resilience.versions import recent_versions
@@ -26,6 +29,27 @@ class Source:
             self.calls += 1
         time.sleep(self.delay)
         return self.value
+
+
+@pytest.fixture
+def later(monkeypatch):
+    """Move the cache's clock on: entries go stale, and what never outlives their fresh time is gone with it.
+
+    That is this process's copies (kept at most as long as an entry is fresh) and the refresh
+    locks (released by expiring, never later than the fresh time), both timed by Redis or the
+    monotonic clock, which no test can move.
+    """
+    offset = 0.0
+
+    def advance(seconds: float) -> None:
+        nonlocal offset
+        offset += seconds
+        local_tier.clear()
+        cache.delete_pattern("lock:*")
+
+    monkeypatch.setattr(caching, "time", SimpleNamespace(
+        time=lambda: time.time() + offset, monotonic=time.monotonic, sleep=time.sleep))
+    return advance
 
 
 def errors(reason: str) -> float:
@@ -84,9 +108,9 @@ def test_a_rolled_back_write_does_not_invalidate():
     assert namespace_version("test") == before
 
 
-def test_fifty_concurrent_requests_on_an_expired_hot_key_recompute_it_once():
-    cached("test", "hot", Source("old"), timeout=0.05)
-    time.sleep(0.1)  # now stale
+def test_fifty_concurrent_requests_on_an_expired_hot_key_recompute_it_once(later):
+    cached("test", "hot", Source("old"), timeout=60)
+    later(61)  # now stale
     source = Source("new", delay=0.3)
 
     results = all_at_once(50, lambda: cached("test", "hot", source, timeout=60))
@@ -105,9 +129,9 @@ def test_fifty_concurrent_requests_on_a_cold_key_wait_for_one_computation():
     assert results == ["computed"] * 50
 
 
-def test_a_stale_value_is_served_when_recomputing_fails():
-    cached("test", "k", Source("last good"), timeout=0.05)
-    time.sleep(0.1)
+def test_a_stale_value_is_served_when_recomputing_fails(later):
+    cached("test", "k", Source("last good"), timeout=60)
+    later(61)
 
     def database_down():
         raise DatabaseError("connection refused")

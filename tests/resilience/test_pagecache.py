@@ -1,20 +1,18 @@
-"""Whole-page cache keys: the path and the parameters the view reads, nothing a campaign or a stranger adds."""
+"""The whole-page cache: one rendering for everyone, keyed by the path and the parameters the view reads."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
-from django.core.checks import run_checks
-from django.test import Client
-from django.urls import path, reverse
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 
-from resilience.edgekeys import nginx_page_cache_keys
 from resilience.pagecache import cache_public_page
+from resilience.versions import _bump_now
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
 CATALOG = reverse("shop:product_list")
 CAMPAIGN = {"utm_source": "instagram", "utm_medium": "social", "utm_campaign": "spring", "utm_content": "story"}
 
@@ -66,25 +64,75 @@ def test_a_repeated_parameter_is_read_as_its_first_value_so_no_page_is_stored_un
     assert "Linen Napkin" in linen and "Oak Spoon" not in linen
 
 
-def test_nginx_keys_pages_by_the_same_declarations(settings):
-    committed = (ROOT / "deploy" / "nginx" / "page-cache-keys.conf").read_text()
+class View:
+    """A view that counts its renderings; ``respond`` shapes each response."""
 
-    assert committed == nginx_page_cache_keys(), "run: python manage.py nginx_page_cache_keys > deploy/nginx/page-cache-keys.conf"
-    assert '"~^/$" "q=$arg_q&sort=$arg_sort&page=$arg_page";' in committed
-    assert '"~^/products/(?:[-a-zA-Z0-9_]+)/$" "";' in committed  # a product page reads no parameter
+    def __init__(self, respond=lambda response: None) -> None:
+        self.calls, self.respond, self.seen = 0, respond, []
 
-
-@cache_public_page("test", query=("q", "utm_source"))
-def keyed_by_a_campaign_tag(request):  # pragma: no cover - only its declaration is checked
-    raise AssertionError
-
-
-urlpatterns = [path("tagged/", keyed_by_a_campaign_tag)]
+    def __call__(self, request):
+        self.calls += 1
+        self.seen.append(request.GET.dict())
+        response = HttpResponse(f"page {self.calls}")
+        self.respond(response)
+        return response
 
 
-def test_a_cached_page_keyed_by_a_tracking_parameter_fails_the_system_checks(settings):
-    settings.ROOT_URLCONF = __name__
+def served(view, *, method: str = "get", **params) -> HttpResponse:
+    """One request for /page/ through the page cache, the view reading ``q`` only."""
+    request = getattr(RequestFactory(), method)("/page/", params)
+    return cache_public_page("test", query=("q",))(view)(request)
 
-    errors = [error for error in run_checks() if error.id == "resilience.E001"]
 
-    assert len(errors) == 1 and "utm_source" in errors[0].msg
+def test_a_page_is_rendered_once_then_served_to_everyone_until_its_namespace_is_bumped():
+    view = View()
+
+    first, second = served(view), served(view)
+    _bump_now("test")
+    third = served(view)
+
+    assert (first.content, second.content, third.content) == (b"page 1", b"page 1", b"page 2")
+
+
+def test_the_view_sees_only_the_declared_parameters_first_values_first():
+    view = View()
+
+    served(view, q="oak", utm_source="mail", junk="1")
+
+    assert view.seen == [{"q": "oak"}]
+
+
+@pytest.mark.parametrize("respond", [
+    lambda response: response.set_cookie("mine", "1"),
+    lambda response: patch_vary_headers(response, ["Cookie"]),
+    lambda response: setattr(response, "status_code", 500),
+], ids=["sets-a-cookie", "varies-on-cookie", "server-error"])
+def test_a_page_for_one_visitor_or_an_error_is_never_stored(respond):
+    view = View(respond)
+
+    served(view), served(view)
+
+    assert view.calls == 2
+
+
+def test_not_found_is_stored_like_any_page():
+    view = View(lambda response: setattr(response, "status_code", 404))
+
+    served(view), served(view)
+
+    assert view.calls == 1
+
+
+def test_a_post_is_never_cached():
+    view = View()
+
+    served(view, method="post"), served(view, method="post")
+
+    assert view.calls == 2
+
+
+def test_with_redis_down_every_request_is_rendered(private_redis):
+    view = View()
+    private_redis.stop()
+
+    assert [served(view).content for _ in range(2)] == [b"page 1", b"page 2"]

@@ -57,13 +57,17 @@ def test_a_checkout_without_a_session_is_not_protected(client):
 
 def test_probes_are_never_shed(client):
     assert client.get("/healthz", **stamped(60)).status_code == 200
+    assert client.get(CATALOG, **stamped(60)).status_code == 503  # the same wait sheds a page
 
 
 def test_thresholds_are_settings(client, settings):
     settings.RESILIENCE_SHED_AFTER_SECONDS = 30
+    settings.RESILIENCE_SHED_RETRY_AFTER_SECONDS = 7
     settings.MIDDLEWARE = list(settings.MIDDLEWARE)  # rebuild the middleware with the new setting
 
     assert client.get(CATALOG, **stamped(5)).status_code == 200
+    shed_late = client.get(CATALOG, **stamped(35))
+    assert (shed_late.status_code, shed_late["Retry-After"]) == (503, "7")  # the new limit, not no limit
 
 
 @pytest.mark.parametrize(

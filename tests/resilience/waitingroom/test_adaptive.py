@@ -12,11 +12,12 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from resilience.testing import override_waitingroom
 from resilience.waitingroom import adaptive
 from resilience.waitingroom.adaptive import Decision, decide
 from resilience.waitingroom.config import RoomConfig, config_cache
-from resilience.waitingroom.models import WaitingRoomConfig
 from resilience.waitingroom.store import room_key, room_redis
+from tests.resilience.waitingroom.helpers import is_queued
 from tests.shop.helpers import add_to_cart, checkout_token, submit_checkout
 
 CATALOG = reverse("shop:product_list")
@@ -75,16 +76,14 @@ def test_a_calm_room_stays_disengaged():
     assert not decision.engaged and decision.pace == 600
 
 
+AUTO_ROOM = {"total_active_users": 100_000, "new_users_per_minute": 6000, "target_latency_ms": 500,
+             "min_users_per_minute": 60}
+
+
 @pytest.fixture
 def auto_room(db):
-    row = WaitingRoomConfig.load()
-    row.mode, row.total_active_users, row.new_users_per_minute = "auto", 100_000, 6000
-    row.target_latency_ms, row.min_users_per_minute = 500, 60
-    row.save()
-    config_cache.clear()
-    adaptive.current.clear()
-    yield row
-    adaptive.current.clear()
+    with override_waitingroom("auto", **AUTO_ROOM) as config:
+        yield config
 
 
 def overloaded() -> None:
@@ -94,10 +93,6 @@ def overloaded() -> None:
     room_redis().delete(room_key("adaptive:lock"))  # a second later: the next request may steer
     for _ in range(20):
         adaptive.pressure.observe("latency", 2.0)
-
-
-def is_queued(response) -> bool:
-    return response.status_code == 200 and b"You are in line" in response.content
 
 
 @pytest.mark.django_db
@@ -114,7 +109,11 @@ def test_slow_checkouts_make_auto_mode_queue_new_visitors_far_below_its_caps(aut
 
 
 @pytest.mark.django_db
-def test_status_and_metrics_say_why_the_room_is_engaged(auto_room, product, capsys, client):
+def test_status_and_metrics_say_why_the_room_is_engaged(product, capsys, client):
+    # The command reads the database's row: switch the room as an operator would.
+    call_command("waitingroom", "auto", "--total-active-users", "100000", "--new-users-per-minute", "6000",
+                 "--target-latency-ms", "500", "--min-users-per-minute", "60")
+    config_cache.clear()
     overloaded()
     Client(REMOTE_ADDR="198.51.100.2").get(CATALOG)
 
