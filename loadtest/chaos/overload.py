@@ -7,7 +7,7 @@ crowd and the pages it asks for take what the shop's checkout leaves. The crowd 
 address, which changes nothing here: browsing has no per-address limit (cart and checkout do,
 and the customers each have an address of their own).
 
-Pass: the excess is answered 503 or 429 in under 100 ms at nginx (its access log's timing);
+Pass: at least 90% of the offered rate arrived (else the crowd, not the shop, fell short); the excess is answered 503 or 429 in under 100 ms at nginx (its access log's timing);
 checkout's p99 while overloaded is within 2x its p99 before; nothing lost or charged twice.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from loadtest.stacks import ROOT
 
 SCRIPT = ROOT / "loadtest" / "overload.lua"
 CROWD_NICE = "10"  # deploy/stacksettings.py's STACK_WEB_NICE: the browsing pool's priority
-CONNECTIONS = 32
+CONNECTIONS = 160  # many, each pausing long: the offered rate hardly depends on how fast replies come
 FAST_MS = 100
 OVERLOAD = 3
 SEARCH = re.compile(r'"GET /\?q=overload-\S+ HTTP/[\d.]+" (?P<status>\d{3}) .* t=(?P<at>[\d.]+) rt=(?P<seconds>[\d.]+)')
@@ -73,16 +73,17 @@ def overload(*, quick: bool) -> Figure:
     other = sorted({status for status, _ in searches if status not in (200, 429, 503)})
     refused_p99 = percentile(refused, 0.99)
     promises = kept_promises(audit)
-    passed = (bool(refused) and refused_p99 < FAST_MS and not other and before is not None and during is not None
+    arrived = len(searches) / loaded
+    passed = (arrived >= 0.9 * offered and bool(refused) and refused_p99 < FAST_MS and not other and before is not None and during is not None
               and during <= 2 * before and not any(promises.values()))
     comparison = (f"checkout p99 {_ms(before)} before, {_ms(during)} overloaded ({during / before:.2f}x)"
                   if before and during else "too few checkouts to compare")
-    summary = (f"capacity {capacity:.0f} pages/s, {OVERLOAD}x offered ({len(searches) / loaded:.0f}/s arrived): "
+    summary = (f"capacity {capacity:.0f} pages/s, {OVERLOAD}x offered: {arrived:.0f}/s arrived ({arrived / capacity:.1f}x), "
                f"{len(refused)} of {len(searches)} answered 503/429, p99 {_ms(refused_p99)} at nginx"
                f"{'; other statuses ' + str(other) if other else ''}; {comparison}; {promised(promises)}")
     return Figure("overload", passed, summary,
                   {"capacity_per_second": capacity, "capacity_statuses": served, "offered_per_second": offered, "pause_ms": pause_ms,
-                   "crowd_statuses": statuses, "searches": len(searches), "refused": len(refused),
+                   "arrived_per_second": round(arrived, 1), "crowd_statuses": statuses, "searches": len(searches), "refused": len(refused),
                    "refused_p99_ms": refused_p99, "other_statuses": other, "checkout_p99_before_ms": before,
                    "checkout_p99_overloaded_ms": during, "checkouts": len(checkouts), **promises})
 
