@@ -18,7 +18,6 @@ from shop.models import Order, Product
 from shop.payments import FakeGateway
 from shop.services.checkout import CustomerDetails, order_place
 from shop.services.orders import order_process, orders_requeue_stuck
-from shop.tasks import process_order
 from tests.factories import OrderLineFactory, ProductFactory
 from tests.shop.helpers import wait_until
 
@@ -93,19 +92,6 @@ def test_an_unreachable_gateway_is_retried_until_it_answers(celery_worker, categ
     settings.SHOP_FAKE_PAYMENT_OUTCOME = "approve"
 
     assert wait_until(lambda: status_of(order) == Order.Status.CONFIRMED, timeout=30)
-
-
-@pytest.mark.django_db
-def test_running_the_task_twice_charges_once_and_emails_once(product):
-    order = place_order(product, quantity=1)
-
-    first = process_order.apply(args=[order.pk]).get()
-    second = process_order.apply(args=[order.pk]).get()
-
-    assert first == second == Order.Status.CONFIRMED
-    assert len(FakeGateway.charges()) == 1
-    assert len(mail.outbox) == 1
-    assert Product.objects.get(pk=product.pk).stock == 9
 
 
 @pytest.mark.django_db
