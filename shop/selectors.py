@@ -133,6 +133,11 @@ def product_get(*, slug: str) -> Product | None:
     )
 
 
+def product_get_by_id(*, product_id: int) -> Product | None:
+    """Return the product with this id if it is still sold; from the database, since the cart checks its stock."""
+    return Product.objects.filter(pk=product_id, is_active=True).first()
+
+
 def cart_quantities(session: SessionBase) -> dict[int, int]:
     """Return the cart as stored in the session: product id -> quantity."""
     stored = session.get(CART_SESSION_KEY, {})
