@@ -9,7 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.shop.helpers import wait_until
+from tests.concurrency import wait_until
 from tests.stack.shopping import get, place_order
 
 # supervisord restarts a dead program at once; gunicorn and Celery then boot in a few seconds.

@@ -1,7 +1,7 @@
 """Order processing: a real Celery worker on the real Redis broker moves orders along.
 
 pending -> paid -> confirmed (email sent), or failed with stock released. Every step
-is idempotent, and the sweeper recovers what the queue lost (leases: test_order_leases.py).
+is idempotent, and the sweeper recovers what the queue lost (leases: test_leases.py).
 """
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from shop.models import Order, Product
 from shop.payments import FakeGateway
 from shop.services.checkout import CustomerDetails, order_place
 from shop.services.orders import order_process, orders_requeue_stuck
+from tests.concurrency import wait_until
+from tests.conftest import CUSTOMER
 from tests.factories import OrderLineFactory, ProductFactory
-from tests.shop.helpers import wait_until
 
-DETAILS = CustomerDetails(email="ann@example.com", full_name="Ann Lee", address="1 Main St", postal_code="1011", city="Amsterdam", country="NL")
+DETAILS = CustomerDetails(**CUSTOMER)
 
 
 def place_order(product, quantity: int = 1) -> Order:
@@ -64,7 +65,7 @@ def test_worker_charges_and_confirms_an_order_and_emails_the_customer(celery_wor
     order.refresh_from_db()
     assert order.payment_reference.startswith("fake_") and order.confirmed_at is not None
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == ["ann@example.com"]
+    assert mail.outbox[0].to == [CUSTOMER["email"]] == ["ann@example.com"]
     assert order.number in mail.outbox[0].subject
     assert order.get_absolute_url() in mail.outbox[0].body
     assert Product.objects.get(pk=product.pk).stock == 3
