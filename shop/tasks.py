@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.db import DatabaseError, OperationalError
 
 from shop.payments import PaymentGatewayUnavailable
-from shop.services.leases import LeaseHolder, order_lease_extend
 from shop.services import orders as order_services
+from shop.services.leases import LeaseHolder, order_lease_extend
 
 TRANSIENT_ERRORS = (PaymentGatewayUnavailable, OperationalError, SMTPException, ConnectionError, TimeoutError)
 

@@ -36,10 +36,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
         if "token" in form.errors:
             _renew_token(form, session_key)
         return _checkout_page(request, cart, form, status=400)
-    details = {name: value for name, value in form.cleaned_data.items() if name != "token"}
+    details = CustomerDetails(**{name: value for name, value in form.cleaned_data.items() if name != "token"})
     try:
         return checkout_services.checkout(
-            request=request, idempotency_key=form.cleaned_data["token"], cart=cart.quantities, customer=CustomerDetails(**details)
+            request=request, idempotency_key=form.cleaned_data["token"], cart=cart.quantities, customer=details
         )
     except OutOfStock as error:
         messages.error(request, str(error))

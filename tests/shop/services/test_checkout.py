@@ -16,7 +16,8 @@ from tests.factories import ProductFactory
 
 
 def place(product, quantity=1, key=None):
-    return order_place(idempotency_key=key or uuid.uuid4(), cart={product.pk: quantity}, customer=CustomerDetails(**CUSTOMER))
+    customer = CustomerDetails(**CUSTOMER)
+    return order_place(idempotency_key=key or uuid.uuid4(), cart={product.pk: quantity}, customer=customer)
 
 
 @pytest.mark.django_db
