@@ -6,4 +6,6 @@ class ShopConfig(AppConfig):
     verbose_name = "Shop"
 
     def ready(self) -> None:
-        from shop import checks, signals  # noqa: F401 - registers the system checks, connects the cache receivers
+        # Registers the system checks, connects the cache receivers, and registers the tasks,
+        # which services queue by name (services/orders.py).
+        from shop import checks, signals, tasks  # noqa: F401

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST, require_safe
 
 from shop import selectors
 from shop.forms import AddToCartForm, CartQuantityForm
-from shop.models import Product
 from shop.services import cart as cart_services
 from shop.views.errors import bad_request
 
@@ -38,7 +37,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     form = AddToCartForm(request.POST)
     if not form.is_valid():
         return _cart_error(request, form)
-    product = Product.objects.filter(pk=form.cleaned_data["product_id"], is_active=True).first()
+    product = selectors.product_get_by_id(product_id=form.cleaned_data["product_id"])
     if product is None:
         return bad_request(request, "That product does not exist or is no longer sold.")
     try:
@@ -55,7 +54,7 @@ def cart_update(request: HttpRequest, product_id: int) -> HttpResponse:
     form = CartQuantityForm(request.POST)
     if not form.is_valid():
         return _cart_error(request, form)
-    product = Product.objects.filter(pk=product_id, is_active=True).first()
+    product = selectors.product_get_by_id(product_id=product_id)
     if product is None:
         return bad_request(request, "That product does not exist or is no longer sold.")
     try:

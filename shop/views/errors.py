@@ -5,8 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from shop import selectors
 from shop.forms import AddToCartForm
-from shop.models import Product
 
 
 def bad_request(request: HttpRequest, message: str, *, status: int = 400) -> HttpResponse:
@@ -21,7 +21,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         # JavaScript. Without it, show the same request again with a token, to confirm.
         form = AddToCartForm(request.POST)
         if form.is_valid():
-            product = Product.objects.filter(pk=form.cleaned_data["product_id"], is_active=True).first()
+            product = selectors.product_get_by_id(product_id=form.cleaned_data["product_id"])
             if product is not None:
                 context = {"product": product, "quantity": form.cleaned_data["quantity"]}
                 return render(request, "shop/confirm_add.html", context, status=403)

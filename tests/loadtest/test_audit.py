@@ -12,9 +12,10 @@ from shop.models import Order, Product
 from shop.payments import FakeGateway
 from shop.services.checkout import CustomerDetails, order_place
 from shop.services.orders import order_process
+from tests.conftest import CUSTOMER
 from tests.factories import CategoryFactory, OrderLineFactory, ProductFactory
 
-BUYER = CustomerDetails(email="b@loadtest.example", full_name="B", address="1 Load St", postal_code="1", city="A", country="NL")
+BUYER = CustomerDetails(**CUSTOMER)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +14,7 @@ from resilience import caching
 from resilience.caching import cached, namespace_bump, namespace_version
 from resilience.cachestore import local_tier
 from resilience.versions import recent_versions
+from tests.concurrency import run_concurrently
 
 
 class Source:
@@ -54,17 +54,6 @@ def later(monkeypatch):
 
 def errors(reason: str) -> float:
     return REGISTRY.get_sample_value("stampede_cache_errors_total", {"reason": reason}) or 0.0
-
-
-def all_at_once(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-
-    def run(_):
-        barrier.wait()
-        return work()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def test_a_value_is_computed_once_then_served_from_the_cache():
@@ -113,7 +102,7 @@ def test_fifty_concurrent_requests_on_an_expired_hot_key_recompute_it_once(later
     later(61)  # now stale
     source = Source("new", delay=0.3)
 
-    results = all_at_once(50, lambda: cached("test", "hot", source, timeout=60))
+    results = run_concurrently(50, lambda _: cached("test", "hot", source, timeout=60))
 
     assert source.calls == 1
     assert set(results) <= {"old", "new"} and results.count("new") >= 1
@@ -123,7 +112,7 @@ def test_fifty_concurrent_requests_on_an_expired_hot_key_recompute_it_once(later
 def test_fifty_concurrent_requests_on_a_cold_key_wait_for_one_computation():
     source = Source("computed", delay=0.3)
 
-    results = all_at_once(50, lambda: cached("test", "cold", source))
+    results = run_concurrently(50, lambda _: cached("test", "cold", source))
 
     assert source.calls == 1
     assert results == ["computed"] * 50

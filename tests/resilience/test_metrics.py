@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shop.services.checkout import CustomerDetails, order_place
 from shop.services.orders import order_process
-from tests.conftest import free_port
+from tests.conftest import CUSTOMER, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,7 +72,7 @@ def test_metrics_are_served_anywhere_with_the_token(client, settings):
 @pytest.mark.django_db
 def test_orders_created_and_processed_are_counted_by_outcome(client, product, settings, django_capture_on_commit_callbacks):
     before = client.get("/metrics").content.decode()
-    details = CustomerDetails(email="a@example.com", full_name="A", address="1", postal_code="1", city="C", country="NL")
+    details = CustomerDetails(**CUSTOMER)
 
     with django_capture_on_commit_callbacks(execute=False):
         approved = order_place(idempotency_key=uuid.uuid4(), cart={product.pk: 1}, customer=details)

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 
 from django.test import Client
 from django.urls import reverse
@@ -24,13 +22,3 @@ def checkout_token(client: Client) -> str:
 
 def submit_checkout(client: Client, token: str, customer: dict[str, str]):
     return client.post(reverse("shop:checkout"), {**customer, "token": token})
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()

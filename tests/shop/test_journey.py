@@ -6,8 +6,9 @@ from django.core import mail
 from django.urls import reverse
 
 from shop.models import Order, Product
+from tests.concurrency import wait_until
 from tests.factories import ProductFactory
-from tests.shop.helpers import checkout_token, submit_checkout, wait_until
+from tests.shop.helpers import checkout_token, submit_checkout
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 
 from shop.payments import FakeGateway, PaymentGatewayUnavailable
+from tests.concurrency import run_concurrently
 
 
 def charge(key: str = "SP-AAAA-0001", amount: str = "12.50"):
@@ -61,8 +61,7 @@ def test_processes_sharing_a_ledger_file_charge_a_key_once(shared_ledger):
 
 
 def test_concurrent_charges_of_one_key_in_a_ledger_file_make_one_charge(shared_ledger):
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        references = set(pool.map(lambda _: charge("SP-AAAA-0003").reference, range(16)))
+    references = {outcome.reference for outcome in run_concurrently(16, lambda _: charge("SP-AAAA-0003"))}
 
     assert len(references) == 1
     assert len(FakeGateway.charges()) == 1

@@ -8,7 +8,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-CUSTOMER = {"email": "ann@example.com", "full_name": "Ann Lee", "address": "1 Main St", "postal_code": "1011", "city": "Amsterdam", "country": "NL"}
+from tests.conftest import CUSTOMER
 
 
 def get(url: str, opener: urllib.request.OpenerDirector | None = None) -> tuple[int, str]:

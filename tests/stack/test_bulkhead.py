@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.shop.helpers import wait_until
+from tests.concurrency import wait_until
 from tests.stack.conftest import WEB_REPLICAS
 
 THREADS_PER_REPLICA = 2 * 2  # GUNICORN_WORKERS x GUNICORN_THREADS in the stack fixture

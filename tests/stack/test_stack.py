@@ -15,7 +15,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.shop.helpers import wait_until
+from tests.concurrency import wait_until
 from tests.stack.shopping import get, place_order
 
 

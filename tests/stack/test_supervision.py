@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.shop.helpers import wait_until
+from tests.concurrency import wait_until
 from tests.stack.conftest import ROOT
 from tests.stack.shopping import get, place_order
 

@@ -1,40 +1,23 @@
 """Checkout: one transaction writes the order and reserves stock; a key makes it idempotent."""
 from __future__ import annotations
 
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
-from django.urls import reverse
+from django.contrib.sessions.backends.db import SessionStore
 
 from shop.models import Order, OrderLine, Product
-from shop.services.checkout import CheckoutConflict, CustomerDetails, EmptyCart, OutOfStock, order_place
+from shop.selectors import cart_quantities
+from shop.services.cart import cart_add
+from shop.services.checkout import CheckoutConflict, CustomerDetails, EmptyCart, OutOfStock, checkout, order_place
+from tests.concurrency import run_concurrently
+from tests.conftest import CUSTOMER
 from tests.factories import ProductFactory
-from tests.shop.helpers import add_to_cart, checkout_token, submit_checkout
 
 
-def place(product, quantity=1, key=None, customer=None):
-    details = CustomerDetails(**(customer or {"email": "a@example.com", "full_name": "A", "address": "1 St", "postal_code": "1", "city": "C", "country": "NL"}))
-    return order_place(idempotency_key=key or uuid.uuid4(), cart={product.pk: quantity}, customer=details)
-
-
-def run_concurrently(count: int, work) -> list:
-    """Run ``work(i)`` in ``count`` threads released at the same instant; return results or exceptions."""
-    barrier = threading.Barrier(count)
-
-    def attempt(index: int):
-        barrier.wait()
-        try:
-            return work(index)
-        except Exception as error:  # noqa: BLE001 - the outcome is what we assert on
-            return error
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(attempt, range(count)))
+def place(product, quantity=1, key=None):
+    customer = CustomerDetails(**CUSTOMER)
+    return order_place(idempotency_key=key or uuid.uuid4(), cart={product.pk: quantity}, customer=customer)
 
 
 @pytest.mark.django_db
@@ -78,7 +61,7 @@ def test_same_key_with_a_different_cart_is_refused_and_changes_nothing(product):
 def test_out_of_stock_names_the_item_and_writes_nothing(category):
     plenty = ProductFactory(category=category, stock=50)
     scarce = ProductFactory(category=category, name="Copper Kettle", stock=1)
-    details = CustomerDetails(email="a@example.com", full_name="A", address="1", postal_code="1", city="C", country="NL")
+    details = CustomerDetails(**CUSTOMER)
 
     with pytest.raises(OutOfStock, match="Copper Kettle"):
         order_place(idempotency_key=uuid.uuid4(), cart={plenty.pk: 5, scarce.pk: 2}, customer=details)
@@ -90,7 +73,7 @@ def test_out_of_stock_names_the_item_and_writes_nothing(category):
 
 @pytest.mark.django_db
 def test_an_empty_cart_cannot_be_checked_out():
-    details = CustomerDetails(email="a@example.com", full_name="A", address="1", postal_code="1", city="C", country="NL")
+    details = CustomerDetails(**CUSTOMER)
     with pytest.raises(EmptyCart):
         order_place(idempotency_key=uuid.uuid4(), cart={}, customer=details)
 
@@ -128,42 +111,39 @@ def test_stock_can_never_be_written_below_zero_even_bypassing_the_service(produc
         Product.objects.filter(pk=product.pk).update(stock=-1)
 
 
-@pytest.mark.django_db
-def test_double_clicking_place_order_in_the_browser_makes_one_order(client, product, customer):
-    add_to_cart(client, product, 2)
-    token = checkout_token(client)
-
-    first = submit_checkout(client, token, customer)
-    second = submit_checkout(client, token, customer)
-
-    assert first.status_code == second.status_code == 302
-    assert first["Location"] == second["Location"] == Order.objects.get().get_absolute_url()
-    assert client.get(reverse("shop:cart")).context["cart"].lines == []
+def checkout_request(rf, product, quantity: int):
+    """A POST to the checkout with ``quantity`` of ``product`` in the visitor's session cart."""
+    request = rf.post("/checkout/")
+    request.session = SessionStore()
+    cart_add(session=request.session, product=product, quantity=quantity)
+    request.session.save()
+    return request
 
 
-@pytest.mark.django_db
-def test_a_checkout_form_replayed_with_another_cart_is_refused(client, product, category, customer):
-    add_to_cart(client, product, 1)
-    token = checkout_token(client)
-    submit_checkout(client, token, customer)
-    add_to_cart(client, ProductFactory(category=category), 1)
-
-    response = submit_checkout(client, token, customer)
-
-    assert response.status_code == 409
-    assert "different cart" in response.content.decode()
-    assert Order.objects.count() == 1
+def checkout_now(request):
+    cart = cart_quantities(request.session)
+    return checkout(request=request, idempotency_key=uuid.uuid4(), cart=cart, customer=CustomerDetails(**CUSTOMER))
 
 
 @pytest.mark.django_db
-def test_checkout_of_a_sold_out_item_returns_to_the_cart_naming_it(client, product, customer):
-    add_to_cart(client, product, 3)
-    token = checkout_token(client)
+def test_checking_out_places_the_order_empties_the_cart_and_redirects_to_the_order(rf, product):
+    request = checkout_request(rf, product, 2)
+
+    response = checkout_now(request)
+
+    order = Order.objects.get()
+    assert (response.status_code, response["Location"]) == (302, order.get_absolute_url())
+    assert order.lines.get().quantity == 2
+    assert cart_quantities(request.session) == {}
+
+
+@pytest.mark.django_db
+def test_a_refused_checkout_leaves_the_cart_as_it_was(rf, product):
+    request = checkout_request(rf, product, 3)
     Product.objects.filter(pk=product.pk).update(stock=1)
 
-    response = submit_checkout(client, token, customer)
+    with pytest.raises(OutOfStock):
+        checkout_now(request)
 
-    assert response.status_code == 302 and response["Location"] == reverse("shop:cart")
-    page = client.get(reverse("shop:cart")).content.decode()
-    assert "Only 1 of “Oak Cutting Board” left" in page
+    assert cart_quantities(request.session) == {product.pk: 3}
     assert Order.objects.count() == 0

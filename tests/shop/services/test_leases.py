@@ -22,8 +22,8 @@ from shop.models import Order
 from shop.payments import FakeGateway
 from shop.services.leases import LeaseHolder, lease_duration, order_lease_claim
 from shop.services.orders import order_process, orders_recover, orders_requeue_stuck
+from tests.concurrency import wait_until
 from tests.factories import OrderLineFactory
-from tests.shop.helpers import wait_until
 
 HOST = socket.gethostname()
 
