@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test audit install install-dev system-packages migrate seed clean superuser stack stack-down stack-restart stack-ctl manage bench bench-waitingroom loadtest chaos
+.PHONY: run test lint audit install install-dev system-packages migrate seed clean superuser stack stack-down stack-restart stack-ctl manage bench bench-waitingroom loadtest chaos
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || deploy/system-packages.sh python3-venv
@@ -42,9 +42,14 @@ run: seed
 superuser: migrate
 	$(PY) manage.py createsuperuser
 
-## test: install, audit, and run the whole suite against the local PostgreSQL and Redis
-test: install-dev system-packages audit
+## test: install, lint, audit, and run the whole suite against the local PostgreSQL and Redis
+test: install-dev system-packages lint audit
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## lint: ruff's checks and its formatting, as CI runs them (`ruff format .` applies the formatting)
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## audit: bandit over the code, pip-audit over the pinned packages (run by `make test`)
 audit: install-dev

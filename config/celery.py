@@ -1,4 +1,5 @@
 """The Celery app; its settings are the CELERY_* names in Django's settings."""
+
 import logging
 import os
 import socket

@@ -5,6 +5,7 @@ serves packages but not that data (a mirror, a proxy) makes pip-audit skip every
 and still print "No known vulnerabilities found". This says how many it really checked:
 it fails on a known vulnerability, and warns (without failing) when nothing could be checked.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "audit.json"
         subprocess.run(
-            [sys.executable, "-m", "pip_audit", "--progress-spinner", "off", "--format", "json", "--output", str(report),
-             "-r", str(ROOT / "requirements.txt"), "-r", str(ROOT / "requirements-dev.txt")],
-            check=False, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "pip_audit",
+                "--progress-spinner",
+                "off",
+                "--format",
+                "json",
+                "--output",
+                str(report),
+                "-r",
+                str(ROOT / "requirements.txt"),
+                "-r",
+                str(ROOT / "requirements-dev.txt"),
+            ],
+            check=False,
+            timeout=600,
         )
         if not report.exists():
             print("pip-audit: it did not run; see above.", file=sys.stderr)
@@ -38,12 +53,15 @@ def verdict(dependencies: list[dict]) -> tuple[list[str], int]:
     vulnerable = [d for d in dependencies if d.get("vulns")]
     skipped = [d for d in dependencies if "skip_reason" in d]
     audited = len(dependencies) - len(skipped)
-    lines = [f"pip-audit: {d['name']} {d['version']} has known vulnerabilities: {', '.join(v['id'] for v in d['vulns'])}"
-             for d in vulnerable]
+    lines = [
+        f"pip-audit: {d['name']} {d['version']} has known vulnerabilities: {', '.join(v['id'] for v in d['vulns'])}"
+        for d in vulnerable
+    ]
     lines.append(f"pip-audit: {audited} of {len(dependencies)} pinned packages checked, {len(vulnerable)} vulnerable.")
     if skipped and not audited:
         lines.append("pip-audit: WARNING: the package index here serves no vulnerability data, so nothing was checked.")
     return lines, 1 if vulnerable else 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

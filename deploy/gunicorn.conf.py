@@ -6,6 +6,7 @@ so one replica holds at most workers x threads connections, and the fleet
 replicas x workers x threads. Keep that, plus Celery's workers and a few for admin
 shells, under the server's max_connections (see README, "Capacity").
 """
+
 from __future__ import annotations
 
 import gc

@@ -20,6 +20,7 @@ own share, so a flood of page views cannot take the CPU that checkout needs. Wit
 Its settings come from the environment in stacksettings.py; nginx's config is nginxconf.py's,
 the rolling restart rolling.py's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,16 +75,21 @@ def ensure_database(url: str) -> None:
 
 
 def write_nginx_config(pools: dict[str, list[int]]) -> None:
-    nginxconf.write_config(RUN_DIR, pools, replica_slots=REPLICA_SLOTS, values={
-        "STAMPEDE_RESOLVER": "",
-        "STAMPEDE_STATIC_ROOT": str(ROOT / "staticfiles"),
-        "STAMPEDE_LISTEN": f"127.0.0.1:{PORT}",
-        "STAMPEDE_ERROR_PAGES": str(ROOT / "deploy" / "nginx" / "errors"),
-        "STAMPEDE_MICROCACHE": MICROCACHE,
-        "STAMPEDE_PAGE_CACHE_KEYS": str(ROOT / "deploy" / "nginx" / "page-cache-keys.conf"),
-        # As root, nginx's workers would run as nobody, who cannot write our cache folder.
-        "STAMPEDE_USER": "user root;" if os.geteuid() == 0 else "",
-    })
+    nginxconf.write_config(
+        RUN_DIR,
+        pools,
+        replica_slots=REPLICA_SLOTS,
+        values={
+            "STAMPEDE_RESOLVER": "",
+            "STAMPEDE_STATIC_ROOT": str(ROOT / "staticfiles"),
+            "STAMPEDE_LISTEN": f"127.0.0.1:{PORT}",
+            "STAMPEDE_ERROR_PAGES": str(ROOT / "deploy" / "nginx" / "errors"),
+            "STAMPEDE_MICROCACHE": MICROCACHE,
+            "STAMPEDE_PAGE_CACHE_KEYS": str(ROOT / "deploy" / "nginx" / "page-cache-keys.conf"),
+            # As root, nginx's workers would run as nobody, who cannot write our cache folder.
+            "STAMPEDE_USER": "user root;" if os.geteuid() == 0 else "",
+        },
+    )
 
 
 def up(web_count: int, checkout_count: int) -> int:
@@ -106,10 +112,19 @@ def up(web_count: int, checkout_count: int) -> int:
     worker_metrics.mkdir(parents=True)
     nginxconf.empty_cache(RUN_DIR)
     write_nginx_config(pools)
-    supervisord.write_config(RUN_DIR, pools=pools, nice={"web": WEB_NICE, "checkout": 0}, values={
-        "STAMPEDE_ROOT": str(ROOT), "STAMPEDE_RUN_DIR": str(RUN_DIR), "STAMPEDE_PYTHON": PYTHON,
-        "STAMPEDE_WORKERS": WORKERS, "STAMPEDE_THREADS": THREADS, "STAMPEDE_WORKER_METRICS_PORT": WORKER_METRICS_PORT,
-    })
+    supervisord.write_config(
+        RUN_DIR,
+        pools=pools,
+        nice={"web": WEB_NICE, "checkout": 0},
+        values={
+            "STAMPEDE_ROOT": str(ROOT),
+            "STAMPEDE_RUN_DIR": str(RUN_DIR),
+            "STAMPEDE_PYTHON": PYTHON,
+            "STAMPEDE_WORKERS": WORKERS,
+            "STAMPEDE_THREADS": THREADS,
+            "STAMPEDE_WORKER_METRICS_PORT": WORKER_METRICS_PORT,
+        },
+    )
     supervisord.start(RUN_DIR, process_env())
 
     replicas = [f"http://127.0.0.1:{port}/readyz" for ports in pools.values() for port in ports]
@@ -118,24 +133,31 @@ def up(web_count: int, checkout_count: int) -> int:
         down()
         return 1
     describe(pools)
-    print(f"Stampede is up at http://127.0.0.1:{PORT}/ ({web_count} web and {checkout_count} checkout replicas,"
-          " worker, beat, nginx).")
+    print(
+        f"Stampede is up at http://127.0.0.1:{PORT}/ ({web_count} web and {checkout_count} checkout replicas,"
+        " worker, beat, nginx)."
+    )
     print("Stop it with `make stack-down`; run management commands with `make manage ARGS=...`.")
     return 0
 
 
 def describe(pools: dict[str, list[int]]) -> None:
     """Write stack.json: where each part listens, for tools that watch a running stack (make loadtest)."""
-    (RUN_DIR / "stack.json").write_text(json.dumps({
-        "url": f"http://127.0.0.1:{PORT}",
-        "web_ports": pools["web"],
-        "checkout_ports": pools["checkout"],
-        "worker_metrics_port": int(WORKER_METRICS_PORT),
-        "browsing_slots": len(pools["web"]) * REPLICA_SLOTS,  # requests nginx sends the browsing pool at once
-        "settings_module": SETTINGS_MODULE,
-        "env_file": str(ENV_FILE),
-        "nginx_cache_dir": str(RUN_DIR / "nginx" / "cache"),
-    }, indent=2))
+    (RUN_DIR / "stack.json").write_text(
+        json.dumps(
+            {
+                "url": f"http://127.0.0.1:{PORT}",
+                "web_ports": pools["web"],
+                "checkout_ports": pools["checkout"],
+                "worker_metrics_port": int(WORKER_METRICS_PORT),
+                "browsing_slots": len(pools["web"]) * REPLICA_SLOTS,  # requests nginx sends the browsing pool at once
+                "settings_module": SETTINGS_MODULE,
+                "env_file": str(ENV_FILE),
+                "nginx_cache_dir": str(RUN_DIR / "nginx" / "cache"),
+            },
+            indent=2,
+        )
+    )
 
 
 def down() -> int:
@@ -156,8 +178,12 @@ def main() -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     up_parser = commands.add_parser("up", help="start the stack and return once it answers")
     up_parser.add_argument("--web", type=int, default=int(os.environ.get("WEB", 2)), help="browsing replicas")
-    up_parser.add_argument("--checkout", type=int, default=int(os.environ.get("CHECKOUT", 1)),
-                           help="cart and checkout replicas (0: the web replicas serve them)")
+    up_parser.add_argument(
+        "--checkout",
+        type=int,
+        default=int(os.environ.get("CHECKOUT", 1)),
+        help="cart and checkout replicas (0: the web replicas serve them)",
+    )
     commands.add_parser("down", help="stop exactly what `up` started")
     restart_parser = commands.add_parser("restart", help="replace the replicas one at a time, each drained first")
     restart_parser.add_argument("programs", nargs="*", help="only these (web:web-1 ...); default: every replica")

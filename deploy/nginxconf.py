@@ -4,6 +4,7 @@ Each pool's servers live in a file of their own (upstream-web.conf, upstream-che
 included in the template's upstream blocks, so a rolling restart (deploy/rolling.py)
 can mark one replica ``down`` and reload nginx without rendering anything else.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,13 +32,21 @@ def write_config(run_dir: Path, pools: dict[str, list[int]], *, replica_slots: i
     nginx_dir = run_dir / "nginx"
     for sub in ("cache", "client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (nginx_dir / sub).mkdir(parents=True, exist_ok=True)
-    servers = {"web": upstream_servers(pools["web"], max_conns=replica_slots),
-               "checkout": upstream_servers(pools["checkout"] or pools["web"])}
+    servers = {
+        "web": upstream_servers(pools["web"], max_conns=replica_slots),
+        "checkout": upstream_servers(pools["checkout"] or pools["web"]),
+    }
     for pool, text in servers.items():
         (run_dir / POOL_FILES[pool]).write_text(text)
-    values = {**values, "STAMPEDE_CACHE_DIR": str(nginx_dir / "cache"), "STAMPEDE_RUN_DIR": str(run_dir),
-              **{f"STAMPEDE_{'UPSTREAM' if pool == 'web' else 'CHECKOUT'}_SERVERS": f"include {run_dir / name};"
-                 for pool, name in POOL_FILES.items()}}
+    values = {
+        **values,
+        "STAMPEDE_CACHE_DIR": str(nginx_dir / "cache"),
+        "STAMPEDE_RUN_DIR": str(run_dir),
+        **{
+            f"STAMPEDE_{'UPSTREAM' if pool == 'web' else 'CHECKOUT'}_SERVERS": f"include {run_dir / name};"
+            for pool, name in POOL_FILES.items()
+        },
+    }
     (run_dir / "stampede.conf").write_text(render((TEMPLATES / "stampede.conf.template").read_text(), values))
     main = run_dir / "nginx.conf"
     main.write_text(render((TEMPLATES / "nginx.local.conf.template").read_text(), values))

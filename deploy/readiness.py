@@ -1,4 +1,5 @@
 """Waiting for the stack's parts to answer (each replica's /readyz, nginx's /healthz)."""
+
 from __future__ import annotations
 
 import time

@@ -8,6 +8,7 @@ master must bind. So, as a container runtime would, this kills the rest of the g
 supervisord stops itself ends as STOPPED, neither EXITED nor BACKOFF, and is left alone: killasgroup
 covers it. http://supervisord.org/events.html
 """
+
 from __future__ import annotations
 
 import os

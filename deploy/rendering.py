@@ -1,4 +1,5 @@
 """Fill in deploy/'s templates (nginx's, supervisord's) for `make stack`."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """`make stack-restart`: replace the stack's replicas one at a time, none of them losing a request."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ def restart(programs: list[str]) -> int:
     """
     stack = json.loads((RUN_DIR / "stack.json").read_text())
     pools = {"web": stack["web_ports"], "checkout": stack["checkout_ports"]}
-    replicas = [(pool, f"{pool}:{pool}-{index}", port)
-                for pool, ports in pools.items() for index, port in enumerate(ports, 1)]
+    replicas = [
+        (pool, f"{pool}:{pool}-{index}", port) for pool, ports in pools.items() for index, port in enumerate(ports, 1)
+    ]
     for pool, program, port in replicas:
         if programs and program not in programs:
             continue

@@ -2,6 +2,7 @@
 
 Read once here by deploy/localstack.py (up, down, ctl) and deploy/rolling.py (restart).
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,10 @@ RUN_DIR = Path(os.environ.get("STACK_RUN_DIR", ROOT / "var" / "stack")).resolve(
 PORT = os.environ.get("STACK_PORT", "8080")
 FIRST_PORTS = {"web": 8101, "checkout": 8201}
 # Or each pool's ports one by one (STACK_WEB_PORTS, STACK_CHECKOUT_PORTS), for callers that picked free ports.
-EXPLICIT_PORTS = {pool: [int(port) for port in os.environ.get(f"STACK_{pool.upper()}_PORTS", "").split(",") if port]
-                  for pool in FIRST_PORTS}
+EXPLICIT_PORTS = {
+    pool: [int(port) for port in os.environ.get(f"STACK_{pool.upper()}_PORTS", "").split(",") if port]
+    for pool in FIRST_PORTS
+}
 # How much less the browsing replicas are scheduled than checkout (nice, 0 to 19).
 WEB_NICE = int(os.environ.get("STACK_WEB_NICE", 10))
 WORKERS = os.environ.get("GUNICORN_WORKERS", "2")
@@ -32,8 +35,12 @@ ENV_FILE = RUN_DIR / "stack.env"
 PYTHON = sys.executable
 # Settings passed through to the stack when set in the environment of `make stack`.
 PASSTHROUGH = (
-    "CACHE_KEY_PREFIX", "CELERY_TASK_DEFAULT_QUEUE", "SHOP_FAKE_PAYMENT_OUTCOME", "SHOP_FAKE_PAYMENT_DELAY_SECONDS",
-    "METRICS_TOKEN", "ROOT_URLCONF",
+    "CACHE_KEY_PREFIX",
+    "CELERY_TASK_DEFAULT_QUEUE",
+    "SHOP_FAKE_PAYMENT_OUTCOME",
+    "SHOP_FAKE_PAYMENT_DELAY_SECONDS",
+    "METRICS_TOKEN",
+    "ROOT_URLCONF",
 )
 
 

@@ -5,6 +5,7 @@ again any that dies, and at shutdown stops them all, gracefully and in order
 (supervisord.conf.template says how). The one PID on record is supervisord's own, so
 `make stack-down` stops exactly what `make stack` started: supervisord and its children.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -36,9 +37,13 @@ def write_config(run_dir: Path, *, pools: dict[str, list[int]], nice: dict[str, 
     sections = []
     for pool, ports in pools.items():
         names = [f"{pool}-{index + 1}" for index in range(len(ports))]
-        for name, port in zip(names, ports):
-            sections.append(render(replica, {**escaped, "STAMPEDE_NAME": name, "STAMPEDE_PORT": str(port),
-                                             "STAMPEDE_NICE": str(nice[pool])}))
+        for name, port in zip(names, ports, strict=True):
+            sections.append(
+                render(
+                    replica,
+                    {**escaped, "STAMPEDE_NAME": name, "STAMPEDE_PORT": str(port), "STAMPEDE_NICE": str(nice[pool])},
+                )
+            )
         if names:
             sections.append(f"[group:{pool}]\nprograms={','.join(names)}\npriority={POOL_PRIORITY[pool]}\n")
     template = (HERE / "supervisord.conf.template").read_text()
@@ -51,14 +56,21 @@ def start(run_dir: Path, env: dict[str, str]) -> None:
     """Start supervisord, which daemonizes and starts every program of its config."""
     if importlib.util.find_spec("supervisor") is None:
         raise SystemExit(f"supervisor is not installed in {sys.executable}: make install")
-    subprocess.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(config_file(run_dir))],
-                   cwd=HERE.parent, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "supervisor.supervisord", "-c", str(config_file(run_dir))],
+        cwd=HERE.parent,
+        env=env,
+        check=True,
+    )
 
 
 def ctl(run_dir: Path, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
     """Run supervisorctl against this run folder's supervisord (status, pid NAME, restart web:*...)."""
-    return subprocess.run([sys.executable, "-m", "supervisor.supervisorctl", "-c", str(config_file(run_dir)), *args],
-                          capture_output=capture, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "supervisor.supervisorctl", "-c", str(config_file(run_dir)), *args],
+        capture_output=capture,
+        text=True,
+    )
 
 
 def running_pid(run_dir: Path) -> int | None:
@@ -83,7 +95,9 @@ def shutdown(run_dir: Path) -> bool:
     deadline = time.monotonic() + SHUTDOWN_SECONDS
     while running_pid(run_dir) == pid:
         if time.monotonic() > deadline:
-            raise SystemExit(f"supervisord (pid {pid}) has not stopped the stack in {SHUTDOWN_SECONDS} s; "
-                             f"see {run_dir / 'logs' / 'supervisord.log'}")
+            raise SystemExit(
+                f"supervisord (pid {pid}) has not stopped the stack in {SHUTDOWN_SECONDS} s; "
+                f"see {run_dir / 'logs' / 'supervisord.log'}"
+            )
         time.sleep(0.2)
     return True

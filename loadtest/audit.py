@@ -7,6 +7,7 @@ stack sent exactly as the shop wrote them.
     python -m loadtest.audit prepare --folder F --featured-stock 100000
     python -m loadtest.audit check --folder F --record R --settle-seconds 180
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,12 @@ def prepare(folder: Path, featured_stock: int) -> dict:
         namespace_bump(CATALOG)
     products = list(Product.objects.filter(is_active=True).order_by("id").values_list("slug", flat=True))
     words = sorted({word.lower() for name in Product.objects.values_list("name", flat=True) for word in name.split()})
-    catalog = {"featured": featured.slug, "products": products[::4],
-               "categories": list(Category.objects.values_list("slug", flat=True)), "words": words}
+    catalog = {
+        "featured": featured.slug,
+        "products": products[::4],
+        "categories": list(Category.objects.values_list("slug", flat=True)),
+        "words": words,
+    }
     before = {
         "featured_id": featured.pk,
         "featured_stock": featured_stock,
@@ -87,8 +92,9 @@ def check(folder: Path, record: Path, settle_seconds: float) -> dict:
     charges = [(found.group(0), c) for c in FakeGateway.ledger().all() if (found := ORDER_NUMBER.search(c.description))]
     charged = Counter(number for number, _ in charges if number in by_number)
     approved = {number for number, c in charges if c.result.approved}
-    emails = Counter(SUBJECT.findall("\n".join(
-        p.read_text(errors="replace") for p in Path(settings.EMAIL_FILE_PATH).glob("*.log"))))
+    emails = Counter(
+        SUBJECT.findall("\n".join(p.read_text(errors="replace") for p in Path(settings.EMAIL_FILE_PATH).glob("*.log")))
+    )
 
     kept = OrderLine.objects.filter(order__in=orders.values()).exclude(order__status=Order.Status.FAILED)
     sold = dict(kept.values_list("product_id").annotate(units=Sum("quantity")))

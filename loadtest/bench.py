@@ -12,6 +12,7 @@ absolute numbers (wrk shares the cores with the server).
     python -m loadtest.bench
     python -m loadtest.bench --seconds 5
 """
+
 from __future__ import annotations
 
 import argparse
@@ -111,23 +112,32 @@ def main() -> int:
                 ("catalog page, cold (page cache miss)", f"{replica}/bench/catalog-without-page-cache", None),
             ]
             # Interleaved rounds, medians kept: this machine's noise hits every scenario alike.
-            rounds = [[wrk(name, url, seconds, script=script) for name, url, script in scenarios]
-                      for _ in range(args.rounds)]
-            app.extend(median_of(column) for column in zip(*rounds))
+            rounds = [
+                [wrk(name, url, seconds, script=script) for name, url, script in scenarios] for _ in range(args.rounds)
+            ]
+            app.extend(median_of(column) for column in zip(*rounds, strict=True))
         if args.only != "app":
             edge.append(wrk("nginx static file (ceiling)", publish_static_copy(stack), seconds))
             edge.append(wrk("catalog via nginx microcache, 1 replica", f"{stack.url}/", seconds))
             product = f"{stack.url}{a_product_path(stack)}"
             edge.append(wrk("product page via nginx microcache, plain link", product, seconds))
-            edge.append(wrk("product page via nginx microcache, influencer's link (utm_*, new fbclid each)",
-                            product, seconds, script=TAGGED_LINKS))
+            edge.append(
+                wrk(
+                    "product page via nginx microcache, influencer's link (utm_*, new fbclid each)",
+                    product,
+                    seconds,
+                    script=TAGGED_LINKS,
+                )
+            )
             edge.append(wrk("catalog via nginx, no microcache, 1 replica", f"{stack.url}/", seconds, uncached))
     if args.only != "app":
         with bench_stack(web=3) as stack:
             edge.append(wrk("catalog via nginx microcache, 3 replicas", f"{stack.url}/", seconds))
             edge.append(wrk("catalog via nginx, no microcache, 3 replicas", f"{stack.url}/", seconds, uncached))
-    tables = [(f"app: wrk straight at one gunicorn replica, median of {args.rounds} interleaved rounds", app),
-              ("nginx", edge)]
+    tables = [
+        (f"app: wrk straight at one gunicorn replica, median of {args.rounds} interleaved rounds", app),
+        ("nginx", edge),
+    ]
     report = "\n".join(render(title, results) for title, results in tables if results)
     publish("latest.md", report)
     return 0

@@ -5,13 +5,15 @@ the cheapest possible Django view, and the simplest uncached page of 24 products
 catalog without its page cache is the shop's own view, rendered on every request while
 the query and fragment caches beneath it stay warm (a page-cache miss).
 """
+
 from inspect import unwrap
 
 from django.http import HttpRequest, HttpResponse
 from django.template import Context, Template
 from django.urls import path
 
-from config.urls import handler404, handler500, urlpatterns as shop_urlpatterns  # noqa: F401
+from config.urls import handler404, handler500  # noqa: F401
+from config.urls import urlpatterns as shop_urlpatterns
 from shop.models import Product
 from shop.views.catalog import product_list
 

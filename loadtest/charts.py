@@ -1,4 +1,5 @@
 """The report's charts (matplotlib, inline SVG): every configuration on the same axes, the peak shaded."""
+
 from __future__ import annotations
 
 import io
@@ -50,8 +51,15 @@ def _figure(title: str, ylabel: str, summary: dict, lines, *, log: bool = False)
         axes.axvspan(phase["start"], phase["end"], color="#f2c94c", alpha=0.18, linewidth=0)
     if peak:
         axes.axvline(peak[0]["start"], color="#9a6700", linestyle=":", linewidth=1)
-        axes.annotate(peak[0]["name"] + " starts", (peak[0]["start"], 1), xycoords=("data", "axes fraction"),
-                      xytext=(3, -12), textcoords="offset points", fontsize=8, color="#9a6700")
+        axes.annotate(
+            peak[0]["name"] + " starts",
+            (peak[0]["start"], 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -12),
+            textcoords="offset points",
+            fontsize=8,
+            color="#9a6700",
+        )
     for label, colour, style, (xs, ys) in lines:
         if xs:
             axes.plot(xs, ys, label=label, color=colour, linestyle=style, linewidth=1.4)
@@ -68,7 +76,7 @@ def _figure(title: str, ylabel: str, summary: dict, lines, *, log: bool = False)
     figure.savefig(buffer, format="svg")
     plt.close(figure)
     svg = buffer.getvalue()
-    return f"<figure>{svg[svg.index('<svg'):]}</figure>"
+    return f"<figure>{svg[svg.index('<svg') :]}</figure>"
 
 
 def draw(summary: dict, folders: dict[str, Path], results: dict) -> list[str]:
@@ -77,24 +85,53 @@ def draw(summary: dict, folders: dict[str, Path], results: dict) -> list[str]:
     seconds = {name: _seconds(folders[name], started[name]) for name in summary}
     colour = lambda name: COLOURS.get(name, "#444")  # noqa: E731
     return [
-        _figure("Requests answered per second (as the visitors saw them)", "requests/s", summary,
-                [(name, colour(name), "-", _per_second(seconds[name], "requests")) for name in summary]),
-        _figure(f"Checkout p95 ({WINDOW} s windows): placing an order", "ms (log)", summary,
-                [(name, colour(name), "-", _checkout_p95(folders[name], started[name])) for name in summary], log=True),
-        _figure("Errors per second: 5xx and no answer (solid), 429 (dotted)", "responses/s", summary,
-                [(f"{name} 5xx", colour(name), "-", _per_second(seconds[name], "5xx")) for name in summary]
-                + [(f"{name} no answer", colour(name), "--", _per_second(seconds[name], "no_response")) for name in summary]
-                + [(f"{name} 429", colour(name), ":", _per_second(seconds[name], "429")) for name in summary]),
-        _figure("Waiting room: queue length (solid) and active users (dashed)", "visitors", summary,
-                [(f"{name} queue", colour(name), "-", _prometheus(results[name], "queue_length", started[name]))
-                 for name in summary]
-                + [(f"{name} active", colour(name), "--", _prometheus(results[name], "active_users", started[name]))
-                   for name in summary]),
-        _figure("Visitors in the shop (solid) and waiting in the room (dotted)", "visitors", summary,
-                [(f"{name} in the shop", colour(name), "-", _per_second(seconds[name], "visitors_in_shop", sampled=True))
-                 for name in summary]
-                + [(f"{name} waiting", colour(name), ":", _per_second(seconds[name], "visitors_queued", sampled=True))
-                   for name in summary]),
+        _figure(
+            "Requests answered per second (as the visitors saw them)",
+            "requests/s",
+            summary,
+            [(name, colour(name), "-", _per_second(seconds[name], "requests")) for name in summary],
+        ),
+        _figure(
+            f"Checkout p95 ({WINDOW} s windows): placing an order",
+            "ms (log)",
+            summary,
+            [(name, colour(name), "-", _checkout_p95(folders[name], started[name])) for name in summary],
+            log=True,
+        ),
+        _figure(
+            "Errors per second: 5xx and no answer (solid), 429 (dotted)",
+            "responses/s",
+            summary,
+            [(f"{name} 5xx", colour(name), "-", _per_second(seconds[name], "5xx")) for name in summary]
+            + [(f"{name} no answer", colour(name), "--", _per_second(seconds[name], "no_response")) for name in summary]
+            + [(f"{name} 429", colour(name), ":", _per_second(seconds[name], "429")) for name in summary],
+        ),
+        _figure(
+            "Waiting room: queue length (solid) and active users (dashed)",
+            "visitors",
+            summary,
+            [
+                (f"{name} queue", colour(name), "-", _prometheus(results[name], "queue_length", started[name]))
+                for name in summary
+            ]
+            + [
+                (f"{name} active", colour(name), "--", _prometheus(results[name], "active_users", started[name]))
+                for name in summary
+            ],
+        ),
+        _figure(
+            "Visitors in the shop (solid) and waiting in the room (dotted)",
+            "visitors",
+            summary,
+            [
+                (f"{name} in the shop", colour(name), "-", _per_second(seconds[name], "visitors_in_shop", sampled=True))
+                for name in summary
+            ]
+            + [
+                (f"{name} waiting", colour(name), ":", _per_second(seconds[name], "visitors_queued", sampled=True))
+                for name in summary
+            ],
+        ),
     ]
 
 

@@ -9,6 +9,7 @@ Written here rather than taken from a library: Toxiproxy, the usual tool, is nei
 Debian's archive nor on PyPI, and a clean cut is all `make chaos` needs. It runs an asyncio
 loop on a thread of its own, so the scenario driving it stays plain blocking code.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,8 +74,11 @@ class FaultProxy:
             return
         writers = {client_writer, upstream_writer}
         self._open |= writers
-        await asyncio.gather(self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer),
-                             return_exceptions=True)
+        await asyncio.gather(
+            self._pipe(client_reader, upstream_writer),
+            self._pipe(upstream_reader, client_writer),
+            return_exceptions=True,
+        )
         for writer in writers:
             self._open.discard(writer)
             writer.transport.abort()

@@ -5,6 +5,7 @@ come in through the catalog. Buyers check out through the real forms: the CSRF t
 the page script fetches, the checkout form's signed idempotency key, and a resubmission
 with the same key when the shop was too busy to answer.
 """
+
 from __future__ import annotations
 
 import random
@@ -40,7 +41,9 @@ class Browser(Visitor):
         if roll < 0.5 and products:
             return random.choice(products)
         if roll < 0.7:
-            return random.choice(CATEGORY_LINK.findall(html) or [f"/category/{random.choice(self.catalog.categories)}/"])
+            return random.choice(
+                CATEGORY_LINK.findall(html) or [f"/category/{random.choice(self.catalog.categories)}/"]
+            )
         if roll < 0.85:
             return f"/?q={self.search_words()}"
         return random.choice(["/?page=2", "/?sort=price", "/?sort=newest", "/?sort=-price&page=3"])
@@ -61,12 +64,14 @@ class Shopper(Visitor):
         product_url, product_id = self.choose_product()
         token = self.csrf_token()
         self.think()
-        self.post("/cart/add/", {"csrfmiddlewaretoken": token, "product_id": product_id, "quantity": 1},
-                  name="add to cart")
+        self.post(
+            "/cart/add/", {"csrfmiddlewaretoken": token, "product_id": product_id, "quantity": 1}, name="add to cart"
+        )
         self.think()
         if random.random() < 0.6:
-            self.post(f"/cart/{product_id}/quantity/", {"csrfmiddlewaretoken": token, "quantity": 2},
-                      name="change quantity")
+            self.post(
+                f"/cart/{product_id}/quantity/", {"csrfmiddlewaretoken": token, "quantity": 2}, name="change quantity"
+            )
         if random.random() < 0.3:
             self.post(f"/cart/{product_id}/remove/", {"csrfmiddlewaretoken": token}, name="remove from cart")
         self.think()
@@ -99,8 +104,9 @@ class Buyer(Shopper):
             return
         token = self.csrf_token()
         self.think()
-        added = self.post("/cart/add/", {"csrfmiddlewaretoken": token, "product_id": product_id, "quantity": 1},
-                          name="add to cart")
+        added = self.post(
+            "/cart/add/", {"csrfmiddlewaretoken": token, "product_id": product_id, "quantity": 1}, name="add to cart"
+        )
         if added.status_code == 400:  # sold out since the page was cached
             self.note("buyer", outcome="sold_out", step="add to cart")
             return
@@ -119,8 +125,13 @@ class Buyer(Shopper):
             started = time.perf_counter()
             response = self.post("/checkout/", form, name="place order", allow_redirects=False)
             outcome = checkout_outcome(response)
-            self.note("checkout", attempt=attempt, status=response.status_code, outcome=outcome,
-                      latency_ms=(time.perf_counter() - started) * 1000)
+            self.note(
+                "checkout",
+                attempt=attempt,
+                status=response.status_code,
+                outcome=outcome,
+                latency_ms=(time.perf_counter() - started) * 1000,
+            )
             if outcome == "order":
                 self.read_order(response.headers["Location"])
                 return

@@ -10,6 +10,7 @@ Run by loadtest/run.py, which sets the environment:
 
     locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8080
 """
+
 from __future__ import annotations
 
 import gc
@@ -107,7 +108,11 @@ def _stopped(environment, **_) -> None:
     gc.callbacks.remove(_time_full_collections)
     profile = environment.shape_class.profile
     recorder.close(
-        scenario=SCENARIO, started_at=environment.started_at, stopped_at=time.time(),
-        phases=profile.timeline(), baseline_phase=profile.baseline_phase, peak_phases=profile.peak_phases,
+        scenario=SCENARIO,
+        started_at=environment.started_at,
+        stopped_at=time.time(),
+        phases=profile.timeline(),
+        baseline_phase=profile.baseline_phase,
+        peak_phases=profile.peak_phases,
         visitors=recorder.visitors_arrived,
     )

@@ -7,6 +7,7 @@ has no compose DNS to discover them) and cAdvisor left out (no containers here).
 and rule evaluations run every 5 s instead of 15 s, so a ten-minute run has enough
 points; the rules are deploy/prometheus/alerts.yml unchanged.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,9 +43,14 @@ class Prometheus:
         for job in project["scrape_configs"]:
             if job["job_name"] not in self.targets:
                 continue
-            listed = {key: value for key, value in job.items() if not key.endswith("_sd_configs") and key != "relabel_configs"}
-            groups = [{"targets": addresses, "labels": {"pool": pool}}
-                      for pool, addresses in self.targets[job["job_name"]].items() if addresses]
+            listed = {
+                key: value for key, value in job.items() if not key.endswith("_sd_configs") and key != "relabel_configs"
+            }
+            groups = [
+                {"targets": addresses, "labels": {"pool": pool}}
+                for pool, addresses in self.targets[job["job_name"]].items()
+                if addresses
+            ]
             jobs.append({**listed, "static_configs": groups})
         return {
             "global": {**project["global"], "scrape_interval": interval, "evaluation_interval": interval},
@@ -60,9 +66,15 @@ class Prometheus:
         config = self.folder / "prometheus.yml"
         config.write_text(yaml.safe_dump(self.config(), sort_keys=False))
         self.process = subprocess.Popen(
-            [executable, f"--config.file={config}", f"--storage.tsdb.path={self.folder / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
-            stdout=subprocess.DEVNULL, stderr=(self.folder / "prometheus.log").open("wb"),
+            [
+                executable,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={self.folder / 'data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--log.level=warn",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.folder / "prometheus.log").open("wb"),
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -103,8 +115,13 @@ class Prometheus:
             for moment in times[1:] + [None]:
                 if moment is None or moment - previous > 2 * INTERVAL_SECONDS:
                     still_firing = moment is None and end - previous <= 2 * INTERVAL_SECONDS
-                    fired.append({"alert": name, "fired_at": begin,
-                                  "resolved_at": None if still_firing else previous + INTERVAL_SECONDS})
+                    fired.append(
+                        {
+                            "alert": name,
+                            "fired_at": begin,
+                            "resolved_at": None if still_firing else previous + INTERVAL_SECONDS,
+                        }
+                    )
                     if moment is not None:
                         begin = moment
                 if moment is not None:
@@ -121,4 +138,9 @@ class Prometheus:
         """Each alert rule's `for:` duration, as Prometheus loaded it."""
         with urllib.request.urlopen(f"{self.url}/api/v1/rules", timeout=10) as response:
             groups = json.load(response)["data"]["groups"]
-        return {rule["name"]: rule.get("duration", 0) for group in groups for rule in group["rules"] if rule["type"] == "alerting"}
+        return {
+            rule["name"]: rule.get("duration", 0)
+            for group in groups
+            for rule in group["rules"]
+            if rule["type"] == "alerting"
+        }

@@ -3,6 +3,7 @@
 Shared by the Locust visitors and `make chaos`'s shoppers (which must not import Locust:
 it patches threads for gevent on import).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,5 +19,9 @@ CUSTOMER_FORM = {"postal_code": "1011 AB", "city": "Amsterdam", "country": "Neth
 def customer_details(address: str) -> dict[str, str]:
     """The checkout form's fields for the visitor at ``address`` (each address is one customer)."""
     customer = address.replace(".", "-")
-    return {"email": f"buyer-{customer}@loadtest.example", "full_name": f"Buyer {customer}",
-            "address": f"{customer} Load Street", **CUSTOMER_FORM}
+    return {
+        "email": f"buyer-{customer}@loadtest.example",
+        "full_name": f"Buyer {customer}",
+        "address": f"{customer} Load Street",
+        **CUSTOMER_FORM,
+    }

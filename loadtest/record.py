@@ -5,6 +5,7 @@
 Events go to ``events.jsonl`` one per line as they happen (a run cut short keeps what it
 saw); per-second counts of every response go to ``seconds.json`` at the end.
 """
+
 from __future__ import annotations
 
 import json

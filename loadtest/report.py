@@ -3,6 +3,7 @@
 Every figure of a configuration comes from the same sitting on the same machine as the
 other configuration's: compare them with each other, not with other runs.
 """
+
 from __future__ import annotations
 
 import html
@@ -42,7 +43,9 @@ def checkout_figures(checkouts: list[dict], buyers: list[dict]) -> dict:
     }
 
 
-NGINX_CHECKOUT = re.compile(r'"POST /checkout/ HTTP/[\d.]+" (?P<status>\d{3}) .* t=(?P<at>[\d.]+) rt=(?P<seconds>[\d.]+)')
+NGINX_CHECKOUT = re.compile(
+    r'"POST /checkout/ HTTP/[\d.]+" (?P<status>\d{3}) .* t=(?P<at>[\d.]+) rt=(?P<seconds>[\d.]+)'
+)
 
 
 def checkouts_at_nginx(access_log: Path) -> list[dict]:
@@ -81,7 +84,9 @@ def summarise(folder: Path, result: dict) -> dict:
     peak = checkout_figures(during(run["peak_phases"], checkouts), buyers)
     at_nginx = checkouts_at_nginx(folder / "stack" / "logs" / "nginx-access.log")
     for figures, names in ((baseline, [run["baseline_phase"]]), (peak, run["peak_phases"])):
-        figures["checkout_p95_at_nginx_ms"] = _round(percentile([c["latency_ms"] for c in during(names, at_nginx)], 0.95))
+        figures["checkout_p95_at_nginx_ms"] = _round(
+            percentile([c["latency_ms"] for c in during(names, at_nginx)], 0.95)
+        )
     return {
         "visitors": run["visitors"],
         "peak_rps": round(max(_rolling(seconds, "requests", 5) or [0]), 1),
@@ -92,23 +97,34 @@ def summarise(folder: Path, result: dict) -> dict:
         "duplicate_charges": audit["duplicate_charges"],
         "duplicate_emails": audit["duplicate_emails"],
         "alerts_fired": sorted({alert["alert"] for alert in alerts}),
-        "waitingroom_eta_error": _round(statistics.median(
-            abs(e["estimate"] - e["waited"]) / e["waited"] for e in timed), 3) if timed else None,
+        "waitingroom_eta_error": _round(
+            statistics.median(abs(e["estimate"] - e["waited"]) / e["waited"] for e in timed), 3
+        )
+        if timed
+        else None,
         # More than the fields above: where the time went, and what the audit counted.
         "http_429": sum(c.get("429", 0) for c in seconds.values()),
         "no_response": sum(c.get("no_response", 0) for c in seconds.values()),
         "baseline": baseline,
         "peak": peak,
         "checkout_p95_peak_vs_baseline": _ratio(peak["checkout_p95_ms"], baseline["checkout_p95_ms"]),
-        "checkout_p95_peak_vs_baseline_at_nginx": _ratio(peak["checkout_p95_at_nginx_ms"],
-                                                         baseline["checkout_p95_at_nginx_ms"]),
+        "checkout_p95_peak_vs_baseline_at_nginx": _ratio(
+            peak["checkout_p95_at_nginx_ms"], baseline["checkout_p95_at_nginx_ms"]
+        ),
         # Locust's own longest stall (a full garbage collection): time counted in every latency above.
         "loadgen_gc_pause_max_ms": _round(max((e["ms"] for e in events if e["type"] == "loadgen_gc"), default=0)),
         "waitingroom_queued_visitors": len(room_waits),
-        "waitingroom_median_wait_s": _round(statistics.median(e["waited"] for e in room_waits), 1) if room_waits else None,
-        "alerts": [{**a, "fired_after_s": round(a["fired_at"] - started),
-                    "resolved_after_s": None if a["resolved_at"] is None else round(a["resolved_at"] - started)}
-                   for a in alerts],
+        "waitingroom_median_wait_s": _round(statistics.median(e["waited"] for e in room_waits), 1)
+        if room_waits
+        else None,
+        "alerts": [
+            {
+                **a,
+                "fired_after_s": round(a["fired_at"] - started),
+                "resolved_after_s": None if a["resolved_at"] is None else round(a["resolved_at"] - started),
+            }
+            for a in alerts
+        ],
         "audit": audit,
         "phases": run["phases"],
         "peak_phases": run["peak_phases"],
@@ -140,12 +156,33 @@ def headline(scenario: str, summary: dict[str, dict]) -> str:
 
 
 ROWS = [
-    "visitors", "peak_rps", "checkout_attempts", "checkout_success", "checkout_sold_out", "checkout_p50_ms",
-    "checkout_p95_ms", "checkout_p99_ms", "baseline.checkout_p95_ms", "peak.checkout_p95_ms",
-    "checkout_p95_peak_vs_baseline", "baseline.checkout_p95_at_nginx_ms", "peak.checkout_p95_at_nginx_ms",
-    "checkout_p95_peak_vs_baseline_at_nginx", "peak.checkout_success", "http_5xx", "http_429", "no_response", "orders_lost",
-    "oversold", "duplicate_charges", "duplicate_emails", "alerts_fired", "waitingroom_eta_error",
-    "waitingroom_queued_visitors", "waitingroom_median_wait_s", "loadgen_gc_pause_max_ms",
+    "visitors",
+    "peak_rps",
+    "checkout_attempts",
+    "checkout_success",
+    "checkout_sold_out",
+    "checkout_p50_ms",
+    "checkout_p95_ms",
+    "checkout_p99_ms",
+    "baseline.checkout_p95_ms",
+    "peak.checkout_p95_ms",
+    "checkout_p95_peak_vs_baseline",
+    "baseline.checkout_p95_at_nginx_ms",
+    "peak.checkout_p95_at_nginx_ms",
+    "checkout_p95_peak_vs_baseline_at_nginx",
+    "peak.checkout_success",
+    "http_5xx",
+    "http_429",
+    "no_response",
+    "orders_lost",
+    "oversold",
+    "duplicate_charges",
+    "duplicate_emails",
+    "alerts_fired",
+    "waitingroom_eta_error",
+    "waitingroom_queued_visitors",
+    "waitingroom_median_wait_s",
+    "loadgen_gc_pause_max_ms",
 ]
 
 
@@ -164,16 +201,27 @@ def render(scenario: str, quick: bool, summary: dict, folders: dict[str, Path], 
     head = "".join(f"<th>{html.escape(name)}</th>" for name in names)
 
     def rows(paths, source) -> str:
-        return "".join(f"<tr><th>{html.escape(path)}</th>" + "".join(
-            f"<td>{_cell(_field(source(name), path))}</td>" for name in names) + "</tr>" for path in paths)
+        return "".join(
+            f"<tr><th>{html.escape(path)}</th>"
+            + "".join(f"<td>{_cell(_field(source(name), path))}</td>" for name in names)
+            + "</tr>"
+            for path in paths
+        )
 
-    alerts = "".join(
-        f"<tr><td>{html.escape(name)}</td><td>{html.escape(alert['alert'])}</td>"
-        f"<td>+{alert['fired_after_s']} s</td><td>{_resolved(alert)}</td></tr>"
-        for name in names for alert in summary[name]["alerts"]) or "<tr><td colspan=4>none</td></tr>"
+    alerts = (
+        "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{html.escape(alert['alert'])}</td>"
+            f"<td>+{alert['fired_after_s']} s</td><td>{_resolved(alert)}</td></tr>"
+            for name in names
+            for alert in summary[name]["alerts"]
+        )
+        or "<tr><td colspan=4>none</td></tr>"
+    )
     return charts.PAGE.format(
-        title=html.escape(f"make loadtest SCENARIO={scenario}{' QUICK=1' if quick else ''}"), head=head,
-        table=rows(ROWS, lambda name: summary[name]), alerts=alerts,
+        title=html.escape(f"make loadtest SCENARIO={scenario}{' QUICK=1' if quick else ''}"),
+        head=head,
+        table=rows(ROWS, lambda name: summary[name]),
+        alerts=alerts,
         audits=rows(list(summary[names[0]]["audit"]), lambda name: summary[name]["audit"]),
         figures="".join(charts.draw(summary, folders, results)),
     )
@@ -184,7 +232,7 @@ def _rolling(seconds: dict[int, dict], key: str, width: int) -> list[float]:
         return []
     first, last = min(seconds), max(seconds)
     values = [seconds.get(s, {}).get(key, 0) for s in range(first, last + 1)]
-    return [sum(values[i:i + width]) / width for i in range(max(1, len(values) - width + 1))]
+    return [sum(values[i : i + width]) / width for i in range(max(1, len(values) - width + 1))]
 
 
 def _round(value, digits: int = 1):

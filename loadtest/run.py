@@ -9,6 +9,7 @@ at the end), a live Prometheus beside it, Locust headless with the scenario's sh
 the audit. Everything goes to var/loadtest/<scenario>/: report.html, summary.json,
 Locust's own report, and each configuration's raw record.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,15 +38,36 @@ GATEWAY = {"SHOP_FAKE_PAYMENT_OUTCOME": "delay", "SHOP_FAKE_PAYMENT_DELAY_SECOND
 # reached a target, so the pace stayed at 600 while checkout's p95 went to 2.6x its baseline.
 # 40 ms, tried before Locust's own garbage collections were taken out of the timings, dropped
 # the pace to the floor and raised the ETA's error to 31%.)
-ROOM = ("auto", "--new-users-per-minute", "600", "--min-users-per-minute", "120", "--target-latency-ms", "50",
-        "--target-queue-ms", "50", "--total-active-users", "3000", "--session-duration", "2")
+ROOM = (
+    "auto",
+    "--new-users-per-minute",
+    "600",
+    "--min-users-per-minute",
+    "120",
+    "--target-latency-ms",
+    "50",
+    "--target-queue-ms",
+    "50",
+    "--total-active-users",
+    "3000",
+    "--session-duration",
+    "2",
+)
 CONFIGURATIONS = {
     "stampede": {"web": 2, "checkout": 1, "env": {}, "room": ROOM},
     # Not run by default: Stampede with the room left off, to tell the room's part from the rest.
     "stampede-no-room": {"web": 2, "checkout": 1, "env": {}, "room": None},
     # One replica serving everything, at the same CPU priority as Stampede's checkout pool.
-    "2023": {"web": 1, "checkout": 0, "room": None, "env": {
-        "STACK_SETTINGS_MODULE": "config.settings.outage_2023", "STACK_MICROCACHE": "off", "STACK_WEB_NICE": "0"}},
+    "2023": {
+        "web": 1,
+        "checkout": 0,
+        "room": None,
+        "env": {
+            "STACK_SETTINGS_MODULE": "config.settings.outage_2023",
+            "STACK_MICROCACHE": "off",
+            "STACK_WEB_NICE": "0",
+        },
+    },
 }
 SALE_UNITS = {False: 100, True: 50}  # the flash sale's stock (full, quick)
 
@@ -74,10 +96,15 @@ class Target:
 
     def run(self, *command: str) -> str:
         """Run a Python command inside the stack's settings; return what it printed."""
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": self.settings_module, "ENV_FILE": self.env_file,
-               "PYTHONPATH": str(ROOT)}
-        return subprocess.run([sys.executable, *command], cwd=ROOT, env=env, check=True, capture_output=True,
-                              text=True).stdout
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": self.settings_module,
+            "ENV_FILE": self.env_file,
+            "PYTHONPATH": str(ROOT),
+        }
+        return subprocess.run(
+            [sys.executable, *command], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        ).stdout
 
 
 def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: tuple | None) -> dict:
@@ -87,22 +114,32 @@ def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: t
         target.run("manage.py", "waitingroom", *room)
         time.sleep(3)  # every replica re-reads the room's configuration within 2 s
     featured_stock = SALE_UNITS[quick] if scenario == "flash-sale" else 100_000
-    prepared = json.loads(target.run("-m", "loadtest.audit", "prepare", "--folder", str(folder),
-                                     "--featured-stock", str(featured_stock)))
-    targets = {"stampede-web": {pool: [f"127.0.0.1:{port}" for port in ports]
-                                for pool, ports in (("web", target.web_ports), ("checkout", target.checkout_ports))},
-               "stampede-worker": {"worker": [f"127.0.0.1:{target.worker_metrics_port}"]}}
+    prepared = json.loads(
+        target.run("-m", "loadtest.audit", "prepare", "--folder", str(folder), "--featured-stock", str(featured_stock))
+    )
+    targets = {
+        "stampede-web": {
+            pool: [f"127.0.0.1:{port}" for port in ports]
+            for pool, ports in (("web", target.web_ports), ("checkout", target.checkout_ports))
+        },
+        "stampede-worker": {"worker": [f"127.0.0.1:{target.worker_metrics_port}"]},
+    }
     with Prometheus(folder / "prometheus", targets=targets) as prometheus:
         started = time.time()
         locust(target, scenario=scenario, quick=quick, folder=folder)
-        audit = json.loads(target.run("-m", "loadtest.audit", "check", "--folder", str(folder),
-                                      "--record", str(folder / "record")))
+        audit = json.loads(
+            target.run("-m", "loadtest.audit", "check", "--folder", str(folder), "--record", str(folder / "record"))
+        )
         time.sleep(2 * INTERVAL_SECONDS)  # two more evaluations: the last state of every alert is recorded
         ended = time.time()
-        monitoring = {"alerts": prometheus.alerts(started, ended), "rules": prometheus.rules(),
-                      "targets": prometheus.scrape_health(),
-                      "series": {name: prometheus.query_range(expr, started, ended)
-                                 for name, expr in report.PROMETHEUS_SERIES.items()}}
+        monitoring = {
+            "alerts": prometheus.alerts(started, ended),
+            "rules": prometheus.rules(),
+            "targets": prometheus.scrape_health(),
+            "series": {
+                name: prometheus.query_range(expr, started, ended) for name, expr in report.PROMETHEUS_SERIES.items()
+            },
+        }
     result = {"prepared": prepared, "audit": audit, "monitoring": monitoring, "room": room}
     (folder / "result.json").write_text(json.dumps(result, indent=2))
     return result
@@ -111,20 +148,54 @@ def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: t
 def locust(target: Target, *, scenario: str, quick: bool, folder: Path) -> None:
     """Locust headless, one process (this machine has two cores and the shop needs them), bounded in time."""
     settings = target.settings()
-    caches = {"prefix": settings.get("CACHE_KEY_PREFIX", "stampede"), "cache_url": settings["REDIS_URL"],
-              "nginx_cache_dir": target.nginx_cache_dir}
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOADTEST_SCENARIO": scenario, "LOADTEST_QUICK": "1" if quick else "",
-           "LOADTEST_RECORD": str(folder / "record"), "LOADTEST_CATALOG": str(folder / "catalog.json"),
-           "LOADTEST_CACHES": json.dumps(caches)}
+    caches = {
+        "prefix": settings.get("CACHE_KEY_PREFIX", "stampede"),
+        "cache_url": settings["REDIS_URL"],
+        "nginx_cache_dir": target.nginx_cache_dir,
+    }
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "LOADTEST_SCENARIO": scenario,
+        "LOADTEST_QUICK": "1" if quick else "",
+        "LOADTEST_RECORD": str(folder / "record"),
+        "LOADTEST_CATALOG": str(folder / "catalog.json"),
+        "LOADTEST_CACHES": json.dumps(caches),
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     duration = shape_for(scenario, quick=quick)().duration
-    command = [sys.executable, "-m", "locust", "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless",
-               "--host", target.url, "--csv", str(folder / "locust"), "--html", str(folder / "locust.html"),
-               "--exit-code-on-error", "0", "--loglevel", "WARNING", "--logfile", str(folder / "locust.log"),
-               "--only-summary"]
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(ROOT / "loadtest" / "locustfile.py"),
+        "--headless",
+        "--host",
+        target.url,
+        "--csv",
+        str(folder / "locust"),
+        "--html",
+        str(folder / "locust.html"),
+        "--exit-code-on-error",
+        "0",
+        "--loglevel",
+        "WARNING",
+        "--logfile",
+        str(folder / "locust.log"),
+        "--only-summary",
+    ]
     with (folder / "locust-console.log").open("wb") as console:
-        subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=duration + 300, preexec_fn=_more_open_files,
-                       stdout=console, stderr=subprocess.STDOUT)
+        subprocess.run(
+            command,
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=duration + 300,
+            preexec_fn=_more_open_files,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def _more_open_files() -> None:
@@ -145,26 +216,37 @@ def run_own_stack(name: str, *, scenario: str, quick: bool, folder: Path) -> dic
     configuration = CONFIGURATIONS[name]
     env = {**GATEWAY, **configuration["env"]}
     run_id = f"{name}_{os.getpid()}"  # two sittings at once (a developer's and the suite's) never meet
-    with OwnStack(name=f"loadtest-{run_id}", web=configuration["web"], checkout=configuration["checkout"],
-                  database=f"stampede_loadtest_{run_id}", env=env, run_dir=fresh(folder) / "stack") as stack:
+    with OwnStack(
+        name=f"loadtest-{run_id}",
+        web=configuration["web"],
+        checkout=configuration["checkout"],
+        database=f"stampede_loadtest_{run_id}",
+        env=env,
+        run_dir=fresh(folder) / "stack",
+    ) as stack:
         target = Target.read(stack.run_dir)
         return measure(target, scenario=scenario, quick=quick, folder=folder, room=configuration["room"])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", required=True, choices=["baseline", "influencer", "flash-sale", "cold-start", "smoke"])
+    parser.add_argument(
+        "--scenario", required=True, choices=["baseline", "influencer", "flash-sale", "cold-start", "smoke"]
+    )
     parser.add_argument("--quick", action="store_true", help="the shortened scenario")
     parser.add_argument("--against", type=Path, help="the run folder of a running `make stack` (e.g. var/stack)")
-    parser.add_argument("--configurations", default="stampede,2023", help=f"comma-separated, of: {', '.join(CONFIGURATIONS)}")
+    parser.add_argument(
+        "--configurations", default="stampede,2023", help=f"comma-separated, of: {', '.join(CONFIGURATIONS)}"
+    )
     parser.add_argument("--out", type=Path, help="the results folder (default var/loadtest/<scenario>)")
     args = parser.parse_args()
     out = args.out or RESULTS / args.scenario
     results = {}
     if args.against:
         folder = fresh(out / "stampede")
-        results["stampede"] = measure(Target.read(args.against), scenario=args.scenario, quick=args.quick,
-                                      folder=folder, room=None)
+        results["stampede"] = measure(
+            Target.read(args.against), scenario=args.scenario, quick=args.quick, folder=folder, room=None
+        )
     else:
         for name in args.configurations.split(","):
             results[name] = run_own_stack(name, scenario=args.scenario, quick=args.quick, folder=out / name)

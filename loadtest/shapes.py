@@ -12,6 +12,7 @@ Two streams add up: organic visitors (the shop's usual traffic, browsing) and ca
 visitors (the influencer's link, or the sale); ``campaign_share()`` tells a new visitor
 which one it belongs to.
 """
+
 from __future__ import annotations
 
 import math
@@ -136,9 +137,15 @@ class Influencer(ArrivalShape):
         Phase("tail", 300),
     )
     quick_phases = (
-        Phase("baseline", 45), Phase("spike", 20, 0, SPIKE), Phase("spike hold", 40, SPIKE), Phase("decay", 20, SPIKE, 0),
-        Phase("lull", 15), Phase("second wave", 10, 0, SECOND_WAVE), Phase("second wave hold", 10, SECOND_WAVE),
-        Phase("second wave decay", 10, SECOND_WAVE, 0), Phase("tail", 30),
+        Phase("baseline", 45),
+        Phase("spike", 20, 0, SPIKE),
+        Phase("spike hold", 40, SPIKE),
+        Phase("decay", 20, SPIKE, 0),
+        Phase("lull", 15),
+        Phase("second wave", 10, 0, SECOND_WAVE),
+        Phase("second wave hold", 10, SECOND_WAVE),
+        Phase("second wave decay", 10, SECOND_WAVE, 0),
+        Phase("tail", 30),
     )
     peak_phases = ("spike", "spike hold", "decay")
 
@@ -173,7 +180,11 @@ class Smoke(ArrivalShape):
 
 
 SHAPES: dict[str, type[ArrivalShape]] = {
-    "baseline": Baseline, "influencer": Influencer, "flash-sale": FlashSale, "cold-start": ColdStart, "smoke": Smoke,
+    "baseline": Baseline,
+    "influencer": Influencer,
+    "flash-sale": FlashSale,
+    "cold-start": ColdStart,
+    "smoke": Smoke,
 }
 
 

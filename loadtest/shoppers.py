@@ -5,6 +5,7 @@ something, and blocking code it can read top to bottom. Each customer has a loop
 of its own (nginx limits each address) and records what it saw in the load test's record
 format, so loadtest/audit.py accounts for every order exactly as after `make loadtest`.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -78,8 +79,9 @@ class Customer:
         # As a browser does: a GET sent on a kept-alive connection that the server closed at that
         # moment (nginx reloading, a replica restarting) is sent once more on a new connection.
         # POSTs are not: checkout resends its own form where that is safe (its idempotency key).
-        retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET", "HEAD"},
-                      raise_on_status=False)
+        retry = Retry(
+            total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET", "HEAD"}, raise_on_status=False
+        )
         self.session.mount("http://", SourceAddressAdapter(self.address, max_retries=retry))
 
     def get(self, path: str, kind: str = "GET", *, again: bool = True, **options) -> requests.Response | None:
@@ -106,8 +108,12 @@ class Customer:
         if state is None or not state.ok:
             return self._gave_up(f"refused {_status(state)}")
         token = state.json()["csrfToken"]
-        added = self._post("/cart/add/", {"csrfmiddlewaretoken": token, "product_id": found.group(1), "quantity": 1},
-                           kind="add to cart", allow_redirects=True)
+        added = self._post(
+            "/cart/add/",
+            {"csrfmiddlewaretoken": token, "product_id": found.group(1), "quantity": 1},
+            kind="add to cart",
+            allow_redirects=True,
+        )
         if added == 400:
             return self._gave_up("sold_out")
         if not 200 <= added < 400:
@@ -128,8 +134,15 @@ class Customer:
                 response, status, location = None, 0, ""
             order = status == 302 and "/orders/" in location
             self.tally.count("place order", status, ok=status == 302 or refused_cleanly(response), response=response)
-            self.recorder.event("checkout", visitor=self.address, phase="chaos", attempt=attempt, status=status,
-                                outcome="order" if order else str(status), latency_ms=(time.perf_counter() - started) * 1000)
+            self.recorder.event(
+                "checkout",
+                visitor=self.address,
+                phase="chaos",
+                attempt=attempt,
+                status=status,
+                outcome="order" if order else str(status),
+                latency_ms=(time.perf_counter() - started) * 1000,
+            )
             if order:
                 token = location.rstrip("/").rsplit("/", 1)[-1]
                 self.recorder.event("buyer", visitor=self.address, phase="chaos", outcome="order", order_token=token)
@@ -147,8 +160,9 @@ class Customer:
         except requests.RequestException:
             self.tally.count(kind, 0, ok=False)
             return 0
-        self.tally.count(kind, response.status_code, ok=response.status_code < 500 or refused_cleanly(response),
-                         response=response)
+        self.tally.count(
+            kind, response.status_code, ok=response.status_code < 500 or refused_cleanly(response), response=response
+        )
         return response.status_code
 
     def _gave_up(self, outcome: str) -> str:
@@ -160,15 +174,24 @@ def _status(response: requests.Response | None) -> int:
     return 0 if response is None else response.status_code
 
 
-def customers_buy(url: str, product_path: str, *, count: int, concurrency: int, recorder: Recorder,
-                  tally: Tally) -> Counter:
+def customers_buy(
+    url: str, product_path: str, *, count: int, concurrency: int, recorder: Recorder, tally: Tally
+) -> Counter:
     """``count`` customers, ``concurrency`` at a time, each buying once; their outcomes."""
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         return Counter(pool.map(lambda _: Customer(url, tally, recorder).buy(product_path), range(count)))
 
 
-def customers_while(going: Callable[[], bool], url: str, product_path: str, *, concurrency: int,
-                    recorder: Recorder, tally: Tally, pause: float = 0.5) -> Counter:
+def customers_while(
+    going: Callable[[], bool],
+    url: str,
+    product_path: str,
+    *,
+    concurrency: int,
+    recorder: Recorder,
+    tally: Tally,
+    pause: float = 0.5,
+) -> Counter:
     """Customers arriving one after another on ``concurrency`` lanes for as long as ``going()``."""
     outcomes: Counter = Counter()
 

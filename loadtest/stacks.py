@@ -5,6 +5,7 @@
 
 Used by `make bench` and `make loadtest`, so both measure exactly what `make stack` runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,16 @@ def free_port() -> int:
 class OwnStack:
     """nginx, ``web`` browsing and ``checkout`` buying replicas, a worker and beat, as `make stack` starts them."""
 
-    def __init__(self, *, name: str, web: int, database: str, checkout: int = 1, env: dict[str, str] | None = None,
-                 run_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        web: int,
+        database: str,
+        checkout: int = 1,
+        env: dict[str, str] | None = None,
+        run_dir: Path | None = None,
+    ) -> None:
         self.name = name
         self.web = web
         self.checkout = checkout
@@ -78,8 +87,12 @@ class OwnStack:
             self._localstack("down")
         finally:
             drop_database(self.database)
-            forget_stack_keys(self.cache_prefix, cache_url=self.env.get("REDIS_URL"), broker_url=self.env.get("CELERY_BROKER_URL"),
-                              room_url=self.env.get("WAITINGROOM_REDIS_URL"))
+            forget_stack_keys(
+                self.cache_prefix,
+                cache_url=self.env.get("REDIS_URL"),
+                broker_url=self.env.get("CELERY_BROKER_URL"),
+                room_url=self.env.get("WAITINGROOM_REDIS_URL"),
+            )
 
     def restart(self, *programs: str) -> None:
         """Replace replicas one at a time, each drained from nginx first (`make stack-restart`)."""
@@ -96,7 +109,9 @@ class OwnStack:
         """Run a management command against this stack; return what it printed."""
         described = self.description()
         env = {**self.env, "DJANGO_SETTINGS_MODULE": described["settings_module"], "ENV_FILE": described["env_file"]}
-        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        )
         return done.stdout
 
 
@@ -105,8 +120,9 @@ def drop_database(name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def forget_stack_keys(prefix: str, *, cache_url: str | None = None, broker_url: str | None = None,
-                      room_url: str | None = None) -> None:
+def forget_stack_keys(
+    prefix: str, *, cache_url: str | None = None, broker_url: str | None = None, room_url: str | None = None
+) -> None:
     """Delete a stack's keys from the shared Redis: its cache entries, its room, its Celery queue."""
     # deploy/localstack.py's defaults
     for url in {cache_url or "redis://127.0.0.1:6379/1", room_url or "redis://127.0.0.1:6379/3"}:
@@ -127,7 +143,7 @@ def caches_empty(*, prefix: str, cache_url: str, nginx_cache_dir: str) -> int:
     room = f"{prefix}:waitingroom:"
     doomed = [key for key in cache.scan_iter(match=f"{prefix}:*", count=1000) if not key.decode().startswith(room)]
     for start in range(0, len(doomed), 500):
-        cache.delete(*doomed[start:start + 500])
+        cache.delete(*doomed[start : start + 500])
     for entry in Path(nginx_cache_dir).iterdir():
         shutil.rmtree(entry, ignore_errors=True)
     return len(doomed)

@@ -7,6 +7,7 @@ way to choose a connection's source address; requests does (requests-toolbelt's
 SourceAddressAdapter). A visitor who meets the waiting room waits as told and asks
 again until let in; one the shop turns away (429, 503) tries again once, then leaves.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -102,8 +103,14 @@ class Visitor(HttpUser):
         """The influencer's link (unique fbclid per click, as social apps add), or an organic entry."""
         if self.from_campaign:
             return f"/products/{self.catalog.featured}/?{CAMPAIGN}&fbclid={uuid.uuid4().hex}"
-        return random.choice(["/", "/", f"/category/{random.choice(self.catalog.categories)}/",
-                              f"/products/{random.choice(self.catalog.products)}/"])
+        return random.choice(
+            [
+                "/",
+                "/",
+                f"/category/{random.choice(self.catalog.categories)}/",
+                f"/products/{random.choice(self.catalog.products)}/",
+            ]
+        )
 
     def think(self, low: float | None = None, high: float | None = None) -> None:
         gevent.sleep(random.uniform(low or self.think_seconds[0], high or self.think_seconds[1]))
@@ -111,11 +118,15 @@ class Visitor(HttpUser):
     def page(self, url: str, *, name: str | None = None) -> str:
         """GET a page as a person would: wait in the room until let in; run the page's script."""
         name = name or page_name(url)
-        body = self.follow_room(lambda poll: self.client.get(
-            url, name="waiting room" if poll else name, headers={"Accept": self.accept}, timeout=TIMEOUT))
+        body = self.follow_room(
+            lambda poll: self.client.get(
+                url, name="waiting room" if poll else name, headers={"Accept": self.accept}, timeout=TIMEOUT
+            )
+        )
         if self.accept == "text/html":
-            self.client.get("/cart/state/", name="cart state (page script)", headers={"Accept": "application/json"},
-                            timeout=TIMEOUT)
+            self.client.get(
+                "/cart/state/", name="cart state (page script)", headers={"Accept": "application/json"}, timeout=TIMEOUT
+            )
         return body
 
     def follow_room(self, request) -> str:
@@ -145,15 +156,23 @@ class Visitor(HttpUser):
         if response.headers.get("Content-Type", "").startswith("application/json"):
             data = response.json()
             if data.get("status") in ("queued", "prequeued"):
-                return {"estimate": data["estimated_wait_seconds"], "known": data["wait_known"],
-                        "position": data["position"], "refresh": data["refresh_after_seconds"]}
+                return {
+                    "estimate": data["estimated_wait_seconds"],
+                    "known": data["wait_known"],
+                    "position": data["position"],
+                    "refresh": data["refresh_after_seconds"],
+                }
             return None
         text = response.text
         if "data-waiting-room=" not in text:
             return None
         estimate = re.search(r'data-estimated-wait-seconds="(\d+)"', text)
-        return {"estimate": int(estimate.group(1)) if estimate else None, "known": "planned pace" not in text,
-                "position": None, "refresh": float(response.headers.get("Retry-After", 10))}
+        return {
+            "estimate": int(estimate.group(1)) if estimate else None,
+            "known": "planned pace" not in text,
+            "position": None,
+            "refresh": float(response.headers.get("Retry-After", 10)),
+        }
 
     def _admitted(self, joined: float, first: dict, poll_interval: float) -> None:
         self.recorder.visitors_queued -= 1
@@ -170,9 +189,14 @@ class Visitor(HttpUser):
 
         A visitor whose pass lapsed while reading is queued here too, and waits like anywhere else.
         """
-        body = self.follow_room(lambda poll: self.client.get(
-            "/cart/state/", name="waiting room" if poll else "cart state (page script)",
-            headers={"Accept": "application/json"}, timeout=TIMEOUT))
+        body = self.follow_room(
+            lambda poll: self.client.get(
+                "/cart/state/",
+                name="waiting room" if poll else "cart state (page script)",
+                headers={"Accept": "application/json"},
+                timeout=TIMEOUT,
+            )
+        )
         return json.loads(body)["csrfToken"]
 
     def post(self, url: str, data: dict, *, name: str, **options):

@@ -6,6 +6,7 @@ call a new visitor costs. Figures are microseconds per request from one run.
 
     DJANGO_SETTINGS_MODULE=config.settings.test python loadtest/waitingroom_overhead.py
 """
+
 from __future__ import annotations
 
 import os

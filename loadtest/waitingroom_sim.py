@@ -6,6 +6,7 @@ actually had. Runs its own `make stack` (3 replicas) and stops it.
 
     python loadtest/waitingroom_sim.py --visitors 300 --arrivals-per-second 15 --admit-per-minute 600
 """
+
 from __future__ import annotations
 
 import argparse
@@ -90,8 +91,9 @@ def main() -> int:
 def run(args: argparse.Namespace, outcomes: list[Outcome], lock: threading.Lock) -> None:
     with OwnStack(name="room-sim", web=3, database="stampede_room_sim", env={"GUNICORN_WORKERS": "3"}) as stack:
         stack.manage("waitingroom", "reset")
-        stack.manage("waitingroom", "on", "--total-active-users", "100000",
-                     "--new-users-per-minute", str(args.admit_per_minute))
+        stack.manage(
+            "waitingroom", "on", "--total-active-users", "100000", "--new-users-per-minute", str(args.admit_per_minute)
+        )
         time.sleep(3)  # every replica reads the new configuration
         stack.manage("waitingroom", "reset")
         threads = []
@@ -108,17 +110,22 @@ def run(args: argparse.Namespace, outcomes: list[Outcome], lock: threading.Lock)
 
 def report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
     long_waits = [o for o in outcomes if o.actual >= 5]
-    text = "\n".join([
-        f"Waiting room: {args.visitors} visitors arriving at {args.arrivals_per_second}/s, admitted at "
-        f"{args.admit_per_minute}/min, polling every {args.poll_every} s (3 replicas, one run)",
-        "",
-        "| visitors | queued | mean wait | median error | mean error | p90 error | mean error (s) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        summarise("all queued", outcomes),
-        summarise("waits of 5 s or more", long_waits),
-        summarise("estimate from the measured pace", [o for o in long_waits if o.known]),
-        summarise("estimate from the configured pace", [o for o in long_waits if not o.known]),
-    ]) + "\n"
+    text = (
+        "\n".join(
+            [
+                f"Waiting room: {args.visitors} visitors arriving at {args.arrivals_per_second}/s, admitted at "
+                f"{args.admit_per_minute}/min, polling every {args.poll_every} s (3 replicas, one run)",
+                "",
+                "| visitors | queued | mean wait | median error | mean error | p90 error | mean error (s) |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+                summarise("all queued", outcomes),
+                summarise("waits of 5 s or more", long_waits),
+                summarise("estimate from the measured pace", [o for o in long_waits if o.known]),
+                summarise("estimate from the configured pace", [o for o in long_waits if not o.known]),
+            ]
+        )
+        + "\n"
+    )
     publish("waitingroom.md", text)
     return 0
 

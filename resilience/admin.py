@@ -1,4 +1,5 @@
 """The waiting room in the Django admin: one page, its settings and the room's live state."""
+
 from __future__ import annotations
 
 from django.contrib import admin
@@ -46,6 +47,9 @@ class WaitingRoomConfigAdmin(admin.ModelAdmin):
             return "The room's state cannot be read (Redis is unavailable)."
         return format_html(
             "{} waiting, {} of {} active, {} let in from the queue over the last {} s",
-            status.queue_length, status.active_users, config.total_active_users,
-            status.admissions_in_window, round(status.window_seconds),
+            status.queue_length,
+            status.active_users,
+            config.total_active_users,
+            status.admissions_in_window,
+            round(status.window_seconds),
         )

@@ -1,4 +1,5 @@
 """One way to reach Celery's broker from a probe or a scrape: at once, or not at all."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """The two places cached values live: the shared cache (Redis) and this process's memory."""
+
 from __future__ import annotations
 
 import threading

@@ -16,6 +16,7 @@ when it is needed most. It also has no stampede protection and no stale-on-error
 the shop decides what is cached and which writes invalidate it (catalog edits do; stock
 reservations do not, except when a product sells out).
 """
+
 from __future__ import annotations
 
 import logging

@@ -2,6 +2,7 @@
 
 Like django/contrib/admin/checks.py: each function checks one thing and returns its errors.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -57,11 +58,13 @@ def waitingroom_state_is_shared(app_configs=None, **kwargs) -> list[Error]:
         return []
     if settings.CACHES[alias]["BACKEND"].startswith("django_redis"):
         return []
-    return [Error(
-        f"The waiting room's cache {alias!r} is not a django-redis cache: each process would keep a room of its own.",
-        hint="Set WAITINGROOM_REDIS_URL (or REDIS_URL) to a Redis with maxmemory-policy noeviction.",
-        id="resilience.E003",
-    )]
+    return [
+        Error(
+            f"The waiting room's cache {alias!r} is not a django-redis cache: each process would keep a room of its own.",
+            hint="Set WAITINGROOM_REDIS_URL (or REDIS_URL) to a Redis with maxmemory-policy noeviction.",
+            id="resilience.E003",
+        )
+    ]
 
 
 def _bad(name: str, why: str) -> Error:
@@ -91,8 +94,12 @@ def tunables_are_sound(app_configs=None, **kwargs) -> list[Error]:
     if _number("WAITINGROOM_ADAPTIVE_DECREASE") is not None and not 0 < _number("WAITINGROOM_ADAPTIVE_DECREASE") < 1:
         errors.append(_bad("WAITINGROOM_ADAPTIVE_DECREASE", "must be between 0 and 1, or the pace never falls"))
     refresh = get_setting("WAITINGROOM_REFRESH_SECONDS")
-    if not (isinstance(refresh, (tuple, list)) and len(refresh) == 2 and all(_is_number(n) for n in refresh)
-            and 0 < refresh[0] <= refresh[1]):
+    if not (
+        isinstance(refresh, (tuple, list))
+        and len(refresh) == 2
+        and all(_is_number(n) for n in refresh)
+        and 0 < refresh[0] <= refresh[1]
+    ):
         errors.append(_bad("WAITINGROOM_REFRESH_SECONDS", "must be (shortest, longest) with 0 < shortest <= longest"))
     shed, protected = _number("SHED_AFTER_SECONDS"), _number("SHED_PROTECTED_AFTER_SECONDS")
     if shed is not None and protected is not None and protected < shed:
@@ -124,8 +131,11 @@ def dotted_paths_import(app_configs=None, **kwargs) -> list[Error]:
 def settings_are_known(app_configs=None, **kwargs) -> list[CheckWarning]:
     """A misspelt RESILIENCE_ setting would be ignored silently: the default would apply."""
     return [
-        CheckWarning(f"{name} is not a resilience setting: it has no effect.", hint="See resilience/defaults.py.",
-                id="resilience.W001")
+        CheckWarning(
+            f"{name} is not a resilience setting: it has no effect.",
+            hint="See resilience/defaults.py.",
+            id="resilience.W001",
+        )
         for name in dir(settings)
-        if name.startswith(PREFIX) and name[len(PREFIX):] not in DEFAULTS
+        if name.startswith(PREFIX) and name[len(PREFIX) :] not in DEFAULTS
     ]

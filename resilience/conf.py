@@ -4,6 +4,7 @@ Values are read from Django's settings on first use and kept; a change made by a
 (``override_settings``, pytest-django's ``settings``) sends ``setting_changed``, which
 forgets them, so the next read sees the new value.
 """
+
 from __future__ import annotations
 
 from typing import Any

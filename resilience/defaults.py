@@ -2,6 +2,7 @@
 
 Read them through ``resilience.conf.get_setting``: ``RESILIENCE_<NAME>`` in settings wins.
 """
+
 from __future__ import annotations
 
 DEFAULTS: dict[str, object] = {
@@ -36,8 +37,25 @@ DEFAULTS: dict[str, object] = {
     # Query parameters that only say where a visitor came from. No cached page's key may hold
     # one (resilience.checks); add the project's own to PAGE_CACHE_EXTRA_TRACKING_PARAMETERS.
     "PAGE_CACHE_TRACKING_PARAMETERS": [
-        "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id", "fbclid", "gclid",
-        "dclid", "msclkid", "ttclid", "twclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "yclid", "ref",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "utm_id",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "ttclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "yclid",
+        "ref",
     ],
     "PAGE_CACHE_EXTRA_TRACKING_PARAMETERS": [],
     # The in-process tier: keys carry the version, so edits show at once; this only bounds

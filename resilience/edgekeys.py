@@ -8,6 +8,7 @@ whole query string in their key, as before.
 
     python manage.py nginx_page_cache_keys > deploy/nginx/page-cache-keys.conf
 """
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,9 @@ def tracking_parameters() -> list[str]:
 
 def nginx_page_cache_keys() -> str:
     """The nginx ``map`` from a request's path to the query part of its microcache key."""
-    tracking = textwrap.wrap(", ".join(tracking_parameters()), width=96, initial_indent="#   ", subsequent_indent="#   ")
+    tracking = textwrap.wrap(
+        ", ".join(tracking_parameters()), width=96, initial_indent="#   ", subsequent_indent="#   "
+    )
     lines = [HEADER.rstrip("\n"), *tracking, "", "map $uri $stampede_page_query {", "    default $args;"]
     for regex, query in cached_routes():
         value = "&".join(f"{name}=$arg_{name}" for name in query)

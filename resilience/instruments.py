@@ -1,4 +1,5 @@
 """Prometheus counters for the spike defences (exported by /metrics)."""
+
 from __future__ import annotations
 
 from prometheus_client import Counter, Histogram

@@ -4,6 +4,7 @@ django-prometheus records the request metrics; this view exports them. We serve 
 view rather than django-prometheus's because it must (1) refuse the public, and
 (2) add a collector that reads the broker's queue lengths at scrape time.
 """
+
 from __future__ import annotations
 
 import hmac

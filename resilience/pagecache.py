@@ -12,6 +12,7 @@ from the same entry. The view sees the same parameters the key holds and no othe
 no request can store under one key a page rendered from another (``?q=a&q=b``).
 nginx's microcache keys pages by the same declaration (edgekeys.py renders its map).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -22,8 +23,8 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.cache import has_vary_header
 
-from resilience.caching import cached_at
 from resilience.cachestore import CacheUnavailable
+from resilience.caching import cached_at
 from resilience.conf import get_setting
 from resilience.instruments import CACHE_REQUESTS
 from resilience.versions import make_key, namespace_version

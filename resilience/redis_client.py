@@ -4,6 +4,7 @@ django-redis has no circuit breaker: during an outage each cache call would wait
 its socket timeout, several times per request. Plugged in with django-redis's
 ``REDIS_CLIENT_CLASS`` option; the breaker itself is pybreaker's.
 """
+
 from __future__ import annotations
 
 import threading

@@ -16,6 +16,7 @@ read nor written), so it works without a database and whatever the refresh inter
 default the block starts from an empty room: its Redis state (tickets, admissions) is
 forgotten on entry; ``reset=False`` keeps it, to change the configuration mid-test.
 """
+
 from __future__ import annotations
 
 from contextlib import ContextDecorator

@@ -3,6 +3,7 @@
 Every key of a namespace embeds its current version; bumping the version makes all of
 them unreachable at once, in every process, without finding or deleting any.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Error views that know an outage from a bug."""
+
 from __future__ import annotations
 
 import sys

@@ -4,6 +4,7 @@ Stock is never saved from a form value: between loading the form and saving it,
 checkouts may have reserved units, and writing the old number back would oversell.
 Staff enter an adjustment instead, applied as a conditional F() update.
 """
+
 from __future__ import annotations
 
 from django import forms
@@ -64,7 +65,9 @@ class ProductAdmin(admin.ModelAdmin):
             obj.save()
         delta = form.cleaned_data.get("stock_adjustment") or 0
         if delta and not stock_adjust(product_id=obj.pk, delta=delta):
-            self.message_user(request, f"Stock was not changed: removing {-delta} units would take it below zero.", messages.ERROR)
+            self.message_user(
+                request, f"Stock was not changed: removing {-delta} units would take it below zero.", messages.ERROR
+            )
 
 
 class OrderLineInline(admin.TabularInline):
@@ -90,12 +93,33 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [OrderLineInline]
     readonly_fields = [
-        "number", "status", "total", "currency", "payment_reference", "failure_reason",
-        "created_at", "updated_at", "confirmed_at", *LEASE_FIELDS,
+        "number",
+        "status",
+        "total",
+        "currency",
+        "payment_reference",
+        "failure_reason",
+        "created_at",
+        "updated_at",
+        "confirmed_at",
+        *LEASE_FIELDS,
     ]
     fields = [
-        "number", "status", "email", "full_name", "address", "postal_code", "city", "country",
-        "total", "currency", "payment_reference", "failure_reason", "created_at", "updated_at", "confirmed_at",
+        "number",
+        "status",
+        "email",
+        "full_name",
+        "address",
+        "postal_code",
+        "city",
+        "country",
+        "total",
+        "currency",
+        "payment_reference",
+        "failure_reason",
+        "created_at",
+        "updated_at",
+        "confirmed_at",
         *LEASE_FIELDS,
     ]
     actions = ["requeue_processing", "mark_shipped"]

@@ -1,4 +1,5 @@
 """What every storefront page needs: the shop's name, category navigation, the cart badge."""
+
 from __future__ import annotations
 
 import logging

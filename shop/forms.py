@@ -1,4 +1,5 @@
 """Input parsing for the storefront: every field bounded, every error in words."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,7 +30,9 @@ PAGE_ERROR = "The page number must be a whole number from 1 to 10000."
 
 class CatalogQueryForm(forms.Form):
     q = forms.CharField(
-        required=False, max_length=100, strip=True,
+        required=False,
+        max_length=100,
+        strip=True,
         error_messages={"max_length": "Searches can be at most 100 characters long."},
     )
     sort = forms.ChoiceField(
@@ -38,7 +41,9 @@ class CatalogQueryForm(forms.Form):
         error_messages={"invalid_choice": f"Sort by one of: {', '.join(SORT_ORDERS)}."},
     )
     page = forms.IntegerField(
-        required=False, min_value=1, max_value=10_000,
+        required=False,
+        min_value=1,
+        max_value=10_000,
         error_messages=dict.fromkeys(["invalid", "min_value", "max_value"], PAGE_ERROR),
     )
 
@@ -73,7 +78,9 @@ class CartQuantityForm(forms.Form):
 class CheckoutForm(forms.Form):
     # autocomplete hints let browsers fill these in (WCAG 1.3.5).
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    full_name = forms.CharField(label="Full name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    full_name = forms.CharField(
+        label="Full name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     address = forms.CharField(
         max_length=500, widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"})
     )
@@ -95,6 +102,8 @@ class CheckoutForm(forms.Form):
         try:
             return UUID(signing.loads(self.cleaned_data["token"], salt=salt, max_age=CHECKOUT_TOKEN_MAX_AGE))
         except signing.SignatureExpired as exc:
-            raise forms.ValidationError("This checkout page has expired. Please check your details and submit again.") from exc
+            raise forms.ValidationError(
+                "This checkout page has expired. Please check your details and submit again."
+            ) from exc
         except (signing.BadSignature, ValueError, TypeError, AttributeError) as exc:
             raise forms.ValidationError("This checkout form is not valid. Please submit it again.") from exc

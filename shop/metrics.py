@@ -1,4 +1,5 @@
 """The shop's own Prometheus metrics (request metrics come from django-prometheus)."""
+
 from prometheus_client import Counter, Histogram
 
 ORDERS_CREATED = Counter("stampede_orders_created", "Orders placed at checkout.")

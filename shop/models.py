@@ -3,6 +3,7 @@
 Stock is only ever changed by conditional ``F()`` updates (see services/stock.py);
 the CHECK constraint on it is the last line of defence against overselling.
 """
+
 from __future__ import annotations
 
 import secrets

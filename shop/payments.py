@@ -3,6 +3,7 @@
 ``SHOP_PAYMENT_GATEWAY`` names the class. The fake one ships for development and
 tests; its behaviour is chosen in settings (approve, decline, delay, unavailable).
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -103,8 +104,16 @@ class SQLiteLedger:
                 result = decide()
                 connection.execute(
                     "INSERT INTO charges VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [charge.idempotency_key, result.approved, result.reference, result.decline_reason,
-                     charge.amount, charge.currency, charge.description, timezone.now().isoformat()],
+                    [
+                        charge.idempotency_key,
+                        result.approved,
+                        result.reference,
+                        result.decline_reason,
+                        charge.amount,
+                        charge.currency,
+                        charge.description,
+                        timezone.now().isoformat(),
+                    ],
                 )
             else:
                 result = ChargeResult(bool(row[0]), row[1], row[2])
@@ -121,7 +130,10 @@ class SQLiteLedger:
             ).fetchall()
         finally:
             connection.close()
-        return [Charge(key, ChargeResult(bool(ok), ref, why), amount, cur, text) for key, ok, ref, why, amount, cur, text in rows]
+        return [
+            Charge(key, ChargeResult(bool(ok), ref, why), amount, cur, text)
+            for key, ok, ref, why, amount, cur, text in rows
+        ]
 
     def clear(self) -> None:
         connection = self._connect()

@@ -5,6 +5,7 @@ a NUL (``sessionid="\\000..."``, which http.cookies unquotes) reaches PostgreSQL
 it with an error: a 500 on every page that reads the session. Keys Django makes are 32
 characters of VALID_KEY_CHARS, so nothing else can name a stored session.
 """
+
 from __future__ import annotations
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS

@@ -1,4 +1,5 @@
 """Catalog edits invalidate every cached catalog read and page, once they commit."""
+
 from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save

@@ -4,6 +4,7 @@ Tasks call services, never the other way round: services queue a task by its reg
 (``ORDER_PROCESS_TASK`` in services/orders.py). Registered names outlive a rename of the function,
 so messages queued by the previous release still run during a deploy.
 """
+
 from __future__ import annotations
 
 from smtplib import SMTPException

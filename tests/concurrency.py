@@ -1,4 +1,5 @@
 """Helpers for tests where things happen at the same instant, or a little later."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Shared fixtures: real PostgreSQL, real Redis, a real Celery worker when asked for."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -98,7 +99,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def redis_server() -> Iterator["RedisServer"]:
+def redis_server() -> Iterator[RedisServer]:
     """A redis-server of the test's own, on its own port, that the test may kill."""
     server = RedisServer(port=free_port())
     server.start()
@@ -109,7 +110,7 @@ def redis_server() -> Iterator["RedisServer"]:
 
 
 @pytest.fixture
-def private_redis(settings, redis_server) -> "RedisServer":
+def private_redis(settings, redis_server) -> RedisServer:
     """Point every Redis cache of the app at a redis-server of the test's own, which it may stop."""
     from config.settings.base import redis_cache
 

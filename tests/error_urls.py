@@ -1,4 +1,5 @@
 """The project's URLs plus a view that always fails, for the error-page tests."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse

@@ -3,6 +3,7 @@
 Each step runs `manage.py` in a subprocess with a clean environment, as a developer's shell would,
 so neither this run's test settings nor a developer's .env leak in.
 """
+
 from __future__ import annotations
 
 import html
@@ -47,7 +48,11 @@ def django_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess
     """Run ``code`` after ``django.setup()`` in a fresh interpreter."""
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -123,7 +128,10 @@ def test_runserver_serves_the_catalog_a_product_and_the_stylesheet(site):
     with open(Path(site["HOME"]) / "runserver.log", "w") as log:
         server = subprocess.Popen(
             [sys.executable, "manage.py", "runserver", base.removeprefix("http://"), "--noreload"],
-            cwd=BASE_DIR, env=site, stdout=log, stderr=subprocess.STDOUT,
+            cwd=BASE_DIR,
+            env=site,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         wait_for_server(f"{base}/", server)
@@ -187,8 +195,13 @@ def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, secret_
 
 
 def test_production_refuses_to_start_with_the_fake_card_processor_unless_it_is_a_demo(tmp_path):
-    env = clean_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="shop.example",
-                    SECRET_KEY=secrets.token_urlsafe(50), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    env = clean_env(
+        tmp_path,
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        ALLOWED_HOSTS="shop.example",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
     env.pop("SHOP_DEMO_PAYMENTS", None)
 
     refused = manage("check", env=env)
@@ -201,9 +214,15 @@ def test_production_refuses_to_start_with_the_fake_card_processor_unless_it_is_a
 
 @pytest.mark.parametrize("token", ["change-me", "short-token-123"], ids=["placeholder", "short"])
 def test_production_refuses_to_start_with_a_placeholder_metrics_token(tmp_path, token):
-    env = clean_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.production", ALLOWED_HOSTS="shop.example",
-                    SECRET_KEY=secrets.token_urlsafe(50), SHOP_DEMO_PAYMENTS="true", METRICS_TOKEN=token,
-                    DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    env = clean_env(
+        tmp_path,
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        ALLOWED_HOSTS="shop.example",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        SHOP_DEMO_PAYMENTS="true",
+        METRICS_TOKEN=token,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
 
     refused = manage("check", env=env)
     accepted = manage("check", env={**env, "METRICS_TOKEN": secrets.token_urlsafe(32)})

@@ -1,4 +1,5 @@
 """Error pages: a 404 or a 500 tells the customer what happened, never how the code failed."""
+
 from __future__ import annotations
 
 import pytest

@@ -8,6 +8,7 @@ email), so ``make run`` needs no server; set ``DATABASE_URL``, ``REDIS_URL`` and
 ``CELERY_BROKER_URL`` to use real services.
 https://docs.djangoproject.com/en/5.2/topics/settings/
 """
+
 from __future__ import annotations
 
 from .env import BASE_DIR, env
@@ -111,9 +112,9 @@ USE_TZ = True
 
 # --- By concern ----------------------------------------------------------------
 from .caches import *  # noqa: E402,F403
-from .security import *  # noqa: E402,F403
 from .celery import *  # noqa: E402,F403
-from .mail import *  # noqa: E402,F403
-from .shop import *  # noqa: E402,F403
 from .logging import *  # noqa: E402,F403
+from .mail import *  # noqa: E402,F403
 from .resilience import *  # noqa: E402,F403
+from .security import *  # noqa: E402,F403
+from .shop import *  # noqa: E402,F403

@@ -1,4 +1,5 @@
 """The caches (Redis, or local memory in the embedded default) and the sessions they hold."""
+
 from __future__ import annotations
 
 from .env import env

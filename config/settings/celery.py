@@ -1,4 +1,5 @@
 """Celery: the broker, how tasks are acknowledged, and the beat schedule."""
+
 from __future__ import annotations
 
 from .env import env

@@ -3,6 +3,7 @@
 An env file (written by `make stack`, or by hand) is read if present; real environment
 variables always win over it. https://django-environ.readthedocs.io/
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Development settings: the embedded default, debug tooling off unless asked for."""
+
 from .base import *  # noqa: F403
 from .base import STORAGES
 

@@ -1,4 +1,5 @@
 """Logging: plain lines to the console, the level from LOG_LEVEL."""
+
 from __future__ import annotations
 
 from .env import env

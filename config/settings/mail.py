@@ -1,4 +1,5 @@
 """Outgoing mail, from EMAIL_URL."""
+
 from __future__ import annotations
 
 from .env import BASE_DIR, env

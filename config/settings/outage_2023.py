@@ -6,6 +6,7 @@ the checkout request instead of by a Celery worker, no waiting room, no load she
 `make loadtest` runs it beside Stampede as configured (`production`), in one sitting on
 one machine, so its report shows what the defences are worth. Never deploy it.
 """
+
 from .production import *  # noqa: F403
 from .production import MIDDLEWARE
 

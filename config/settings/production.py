@@ -2,6 +2,7 @@
 
 https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 """
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403

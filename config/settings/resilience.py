@@ -1,4 +1,5 @@
 """The spike defences as this shop sets them (defaults and meanings: resilience/defaults.py)."""
+
 from __future__ import annotations
 
 from .caches import CACHES

@@ -1,4 +1,5 @@
 """What the browser is told to refuse, and which passwords are refused."""
+
 from __future__ import annotations
 
 # Content-Security-Policy (django-csp): scripts, styles, images and forms from this site only;

@@ -1,4 +1,5 @@
 """The shop's own settings: its name, currency, orders and the (fake) payment gateway."""
+
 from __future__ import annotations
 
 from .env import env

@@ -3,6 +3,7 @@
 Each run gets its own database, cache key prefix and Celery queue, so two runs on one
 machine (or a run beside `make stack`) never read each other's data.
 """
+
 import os
 
 from .base import *  # noqa: F403

@@ -3,6 +3,7 @@
 Messages are fixed words, never exception text: /readyz is reachable by anyone and
 must not leak hostnames or credentials. Details go to the log.
 """
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 The format follows the IETF draft "Health Check Response Format for HTTP APIs":
 https://datatracker.ietf.org/doc/html/draft-inadarei-api-health-check
 """
+
 from __future__ import annotations
 
 import json
@@ -63,11 +64,16 @@ class _LastReadiness:
     def get(self) -> tuple[dict, int]:
         with self.lock:
             if time.monotonic() - self.at >= get_setting("READINESS_CACHE_SECONDS"):
-                checks = {f"{check.name}:responseTime": [_run(check, critical)] for check, critical in configured_checks()}
+                checks = {
+                    f"{check.name}:responseTime": [_run(check, critical)] for check, critical in configured_checks()
+                }
                 statuses = {entry[0]["status"] for entry in checks.values()}
                 overall = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
-                self.at, self.body, self.status = time.monotonic(), {"status": overall, "checks": checks}, (
-                    503 if overall == "fail" else 200)
+                self.at, self.body, self.status = (
+                    time.monotonic(),
+                    {"status": overall, "checks": checks},
+                    (503 if overall == "fail" else 200),
+                )
             return self.body, self.status
 
 

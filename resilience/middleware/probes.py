@@ -5,6 +5,7 @@ Why first: probes and Prometheus address one replica by its IP, which ALLOWED_HO
 rightly rejects; these endpoints read no host, session or cookie; and they must never be
 queued by the waiting room, shed under load or served from a cache.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -7,6 +7,7 @@ worker. Under overload that queue grows; a request that waited past its visitor'
 patience is worth nothing, and answering it late only makes everyone else wait longer.
 Checkout and cart requests from visitors with a session wait longest before being shed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -71,6 +72,8 @@ class LoadSheddingMiddleware:
             logger.warning("A request came without X-Request-Start: load shedding is off until the proxy stamps it")
 
     def _is_protected(self, request: HttpRequest) -> bool:
-        return bool(self.protected_paths) and request.path.startswith(self.protected_paths) and (
-            self.session_cookie in request.COOKIES
+        return (
+            bool(self.protected_paths)
+            and request.path.startswith(self.protected_paths)
+            and (self.session_cookie in request.COOKIES)
         )

@@ -5,31 +5,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='WaitingRoomConfig',
+            name="WaitingRoomConfig",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mode', models.CharField(choices=[('off', 'Off: nobody waits'), ('on', 'On: every new visitor queues'), ('auto', 'Auto: queue only when the limits are exceeded')], default='off', max_length=4)),
-                ('total_active_users', models.PositiveIntegerField(default=500, help_text='Admitted visitors active at once, at most.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10000000)])),
-                ('new_users_per_minute', models.PositiveIntegerField(default=120, help_text='Visitors let in from the queue per minute, at most.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1000000)])),
-                ('session_duration', models.PositiveIntegerField(default=15, help_text='Minutes an admitted visitor stays admitted without activity (renewed on activity).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1440)])),
-                ('protected_paths', models.TextField(default='/', help_text="Path prefixes the room guards, one per line. '/' guards the whole shop.")),
-                ('message', models.TextField(blank=True, default='We are very busy right now. Thank you for waiting: you will be let in shortly.', help_text='Shown to visitors in the queue.')),
-                ('event_start', models.DateTimeField(blank=True, help_text='Optional: visitors arriving before this wait in a pre-queue and are ordered randomly at the start.', null=True)),
-                ('event_end', models.DateTimeField(blank=True, help_text="Optional: when the event's queue ends.", null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("off", "Off: nobody waits"),
+                            ("on", "On: every new visitor queues"),
+                            ("auto", "Auto: queue only when the limits are exceeded"),
+                        ],
+                        default="off",
+                        max_length=4,
+                    ),
+                ),
+                (
+                    "total_active_users",
+                    models.PositiveIntegerField(
+                        default=500,
+                        help_text="Admitted visitors active at once, at most.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(10000000),
+                        ],
+                    ),
+                ),
+                (
+                    "new_users_per_minute",
+                    models.PositiveIntegerField(
+                        default=120,
+                        help_text="Visitors let in from the queue per minute, at most.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(1000000),
+                        ],
+                    ),
+                ),
+                (
+                    "session_duration",
+                    models.PositiveIntegerField(
+                        default=15,
+                        help_text="Minutes an admitted visitor stays admitted without activity (renewed on activity).",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(1440),
+                        ],
+                    ),
+                ),
+                (
+                    "protected_paths",
+                    models.TextField(
+                        default="/", help_text="Path prefixes the room guards, one per line. '/' guards the whole shop."
+                    ),
+                ),
+                (
+                    "message",
+                    models.TextField(
+                        blank=True,
+                        default="We are very busy right now. Thank you for waiting: you will be let in shortly.",
+                        help_text="Shown to visitors in the queue.",
+                    ),
+                ),
+                (
+                    "event_start",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Optional: visitors arriving before this wait in a pre-queue and are ordered randomly at the start.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "event_end",
+                    models.DateTimeField(blank=True, help_text="Optional: when the event's queue ends.", null=True),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'waiting room',
-                'verbose_name_plural': 'waiting room',
-                'constraints': [models.CheckConstraint(condition=models.Q(('event_end__isnull', True), ('event_start__isnull', True), ('event_end__gt', models.F('event_start')), _connector='OR'), name='waitingroom_event_ends_after_it_starts')],
+                "verbose_name": "waiting room",
+                "verbose_name_plural": "waiting room",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("event_end__isnull", True),
+                            ("event_start__isnull", True),
+                            ("event_end__gt", models.F("event_start")),
+                            _connector="OR",
+                        ),
+                        name="waitingroom_event_ends_after_it_starts",
+                    )
+                ],
             },
         ),
     ]

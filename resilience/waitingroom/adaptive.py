@@ -12,6 +12,7 @@ increase), between the floor and the configured new_users_per_minute. The room l
 Written here rather than taken from a library: the decision must be shared by every
 replica through the room's own Redis, and the rule is a few lines (like TCP's AIMD).
 """
+
 from __future__ import annotations
 
 import os
@@ -84,12 +85,16 @@ class Pressure:
         return True
 
 
-def decide(previous: Decision, *, config: RoomConfig, measured: dict[str, float], waiting: int, now: float,
-           calm_since: float) -> tuple[Decision, float]:
+def decide(
+    previous: Decision, *, config: RoomConfig, measured: dict[str, float], waiting: int, now: float, calm_since: float
+) -> tuple[Decision, float]:
     """The next decision from the last one and what was measured; also when calm began (0: not calm)."""
     targets = {"queue": config.target_queue_ms / 1000, "latency": config.target_latency_ms / 1000}
     ratio, signal = max(((measured[s] / targets[s], s) for s in measured), default=(0.0, ""))
-    ceiling, floor = float(config.new_users_per_minute), float(min(config.min_users_per_minute, config.new_users_per_minute))
+    ceiling, floor = (
+        float(config.new_users_per_minute),
+        float(min(config.min_users_per_minute, config.new_users_per_minute)),
+    )
     if ratio > 1:
         start = previous.pace if previous.engaged else ceiling
         pace = max(floor, start * get_setting("WAITINGROOM_ADAPTIVE_DECREASE"))
@@ -101,7 +106,9 @@ def decide(previous: Decision, *, config: RoomConfig, measured: dict[str, float]
     calm_since = (calm_since or now) if ratio < 0.5 else 0.0
     if calm_since and now - calm_since >= get_setting("WAITINGROOM_ADAPTIVE_RELEASE_SECONDS") and waiting == 0:
         return Decision(False, ceiling, measured, "calm again: every signal under half its target"), 0.0
-    return Decision(True, pace, measured, "recovering: the pace climbs back while every signal is within its target"), calm_since
+    return Decision(
+        True, pace, measured, "recovering: the pace climbs back while every signal is within its target"
+    ), calm_since
 
 
 pressure = Pressure()
@@ -167,12 +174,24 @@ def steer(config: RoomConfig) -> Decision:
             signal = signal.decode()
             measured[signal] = max(measured.get(signal, 0.0), float(value))
     previous, calm_since = read_decision()
-    decision, calm_since = decide(previous, config=config, measured=measured, waiting=client.zcard(room_key("queue")),
-                                  now=time.time(), calm_since=calm_since)
-    client.hset(room_key("adaptive"), mapping={
-        "engaged": int(decision.engaged), "pace": decision.pace, "reason": decision.reason, "calm_since": calm_since,
-        **{signal: decision.measured.get(signal, 0.0) for signal in SIGNALS},
-    })
+    decision, calm_since = decide(
+        previous,
+        config=config,
+        measured=measured,
+        waiting=client.zcard(room_key("queue")),
+        now=time.time(),
+        calm_since=calm_since,
+    )
+    client.hset(
+        room_key("adaptive"),
+        mapping={
+            "engaged": int(decision.engaged),
+            "pace": decision.pace,
+            "reason": decision.reason,
+            "calm_since": calm_since,
+            **{signal: decision.measured.get(signal, 0.0) for signal in SIGNALS},
+        },
+    )
     return decision
 
 

@@ -1,4 +1,5 @@
 """What the shop calls: free an admitted visitor's slot once they are done."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """The room's configuration as every process sees it: read from the database every few seconds."""
+
 from __future__ import annotations
 
 import logging
@@ -34,9 +35,17 @@ class RoomConfig:
     def from_model(cls, row: WaitingRoomConfig) -> RoomConfig:
         paths = tuple(line.strip() for line in row.protected_paths.splitlines() if line.strip()) or ("/",)
         return cls(
-            row.mode, row.total_active_users, row.new_users_per_minute, row.session_duration * 60,
-            paths, row.message, row.event_start, row.event_end,
-            row.min_users_per_minute, row.target_latency_ms, row.target_queue_ms,
+            row.mode,
+            row.total_active_users,
+            row.new_users_per_minute,
+            row.session_duration * 60,
+            paths,
+            row.message,
+            row.event_start,
+            row.event_end,
+            row.min_users_per_minute,
+            row.target_latency_ms,
+            row.target_queue_ms,
         )
 
     def phase(self, now: datetime | None = None) -> str:
@@ -67,7 +76,9 @@ class _ConfigCache:
     def get(self) -> RoomConfig:
         if self.pinned is not None:
             return self.pinned
-        if self._config is not None and time.monotonic() - self._read_at < get_setting("WAITINGROOM_CONFIG_REFRESH_SECONDS"):
+        if self._config is not None and time.monotonic() - self._read_at < get_setting(
+            "WAITINGROOM_CONFIG_REFRESH_SECONDS"
+        ):
             return self._config
         with self._lock:
             try:

@@ -3,6 +3,7 @@
 A tampered or expired cookie reads as no cookie at all: its holder starts again at the
 back of the queue. Clearing cookies only buys a new ticket at the back, too.
 """
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """The room's gauges, read from its shared state at scrape time (the same on every replica)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -23,19 +24,34 @@ class WaitingRoomCollector(Collector):
             return
         adapting = phase == "auto" and decision.engaged
         per_minute = 60 * status.admissions_in_window / status.window_seconds if status.window_seconds else 0.0
-        joining_now = Visit("queued", status.queue_length + 1, status.queue_length + 1,
-                            status.admissions_in_window, status.window_seconds)
+        joining_now = Visit(
+            "queued",
+            status.queue_length + 1,
+            status.queue_length + 1,
+            status.admissions_in_window,
+            status.window_seconds,
+        )
         values = {
             "queue_length": ("Visitors waiting in the queue.", status.queue_length),
             "active_users": ("Admitted visitors currently active.", status.active_users),
             "active_limit": ("The configured total_active_users.", config.total_active_users),
-            "admissions_per_minute": ("The queue's pace: visitors let in from it per minute, over the last 30 s.", per_minute),
-            "estimated_wait_seconds": ("Estimated wait for a visitor joining now.", estimated_wait(joining_now, config)[0]),
-            "engaged": ("1 while the room queues new visitors.",
-                        float(phase in ("on", "pre") or status.queue_length > 0 or adapting)),
+            "admissions_per_minute": (
+                "The queue's pace: visitors let in from it per minute, over the last 30 s.",
+                per_minute,
+            ),
+            "estimated_wait_seconds": (
+                "Estimated wait for a visitor joining now.",
+                estimated_wait(joining_now, config)[0],
+            ),
+            "engaged": (
+                "1 while the room queues new visitors.",
+                float(phase in ("on", "pre") or status.queue_length > 0 or adapting),
+            ),
             "adaptive_engaged": ("1 while auto mode queues everyone because the shop is overloaded.", float(adapting)),
-            "pace_per_minute": ("Visitors let in per minute: auto mode's adaptive pace, else the configured one.",
-                                decision.pace if adapting else float(config.new_users_per_minute)),
+            "pace_per_minute": (
+                "Visitors let in per minute: auto mode's adaptive pace, else the configured one.",
+                decision.pace if adapting else float(config.new_users_per_minute),
+            ),
             "pace_floor_per_minute": ("The lowest pace auto mode slows to.", float(config.min_users_per_minute)),
         }
         for name, (description, value) in values.items():

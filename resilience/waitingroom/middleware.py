@@ -8,6 +8,7 @@ load-shedding middleware, which answer before it. Paths in WAITINGROOM_EXEMPT_PA
 In auto mode it also times the WAITINGROOM_WATCHED_PATHS (checkout), and queues every new
 visitor while adaptive.py finds the shop overloaded.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,7 +59,9 @@ class WaitingRoomMiddleware:
         if phase == "auto":
             config, phase = self._adapt(config)
         started = time.perf_counter()
-        response = self._guard_or_fail(request, config, phase) if config.guards(request.path) else self.get_response(request)
+        response = (
+            self._guard_or_fail(request, config, phase) if config.guards(request.path) else self.get_response(request)
+        )
         if request.path.startswith(self.watched):
             adaptive.pressure.observe("latency", time.perf_counter() - started)
         return response

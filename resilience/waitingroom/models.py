@@ -1,4 +1,5 @@
 """The room's configuration: one row, edited in the admin or with `manage.py waitingroom`."""
+
 from __future__ import annotations
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,40 +14,48 @@ class WaitingRoomConfig(models.Model):
 
     mode = models.CharField(max_length=4, choices=Mode.choices, default=Mode.OFF)
     total_active_users = models.PositiveIntegerField(
-        default=500, validators=[MinValueValidator(1), MaxValueValidator(10_000_000)],
+        default=500,
+        validators=[MinValueValidator(1), MaxValueValidator(10_000_000)],
         help_text="Admitted visitors active at once, at most.",
     )
     new_users_per_minute = models.PositiveIntegerField(
-        default=120, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
+        default=120,
+        validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
         help_text="Visitors let in from the queue per minute, at most.",
     )
     # Auto mode also engages on measured overload, and then paces admissions between these
     # (adaptive.py): new_users_per_minute is the ceiling.
     min_users_per_minute = models.PositiveIntegerField(
-        default=30, validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
         help_text="Auto mode, overloaded: visitors let in per minute, at least.",
     )
     target_latency_ms = models.PositiveIntegerField(
-        default=500, validators=[MinValueValidator(10), MaxValueValidator(60_000)],
+        default=500,
+        validators=[MinValueValidator(10), MaxValueValidator(60_000)],
         help_text="Auto mode engages when the watched pages' (checkout's) p95 goes over this.",
     )
     target_queue_ms = models.PositiveIntegerField(
-        default=250, validators=[MinValueValidator(10), MaxValueValidator(60_000)],
+        default=250,
+        validators=[MinValueValidator(10), MaxValueValidator(60_000)],
         help_text="...or when requests wait longer than this (p95) before the app starts on them.",
     )
     session_duration = models.PositiveIntegerField(
-        default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
         help_text="Minutes an admitted visitor stays admitted without activity (renewed on activity).",
     )
     protected_paths = models.TextField(
         default="/", help_text="Path prefixes the room guards, one per line. '/' guards the whole shop."
     )
     message = models.TextField(
-        blank=True, default="We are very busy right now. Thank you for waiting: you will be let in shortly.",
+        blank=True,
+        default="We are very busy right now. Thank you for waiting: you will be let in shortly.",
         help_text="Shown to visitors in the queue.",
     )
     event_start = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Optional: visitors arriving before this wait in a pre-queue and are ordered randomly at the start.",
     )
     event_end = models.DateTimeField(null=True, blank=True, help_text="Optional: when the event's queue ends.")
@@ -57,7 +66,8 @@ class WaitingRoomConfig(models.Model):
         verbose_name_plural = "waiting room"
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(event_end__isnull=True) | models.Q(event_start__isnull=True)
+                condition=models.Q(event_end__isnull=True)
+                | models.Q(event_start__isnull=True)
                 | models.Q(event_end__gt=models.F("event_start")),
                 name="waitingroom_event_ends_after_it_starts",
             )

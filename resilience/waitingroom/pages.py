@@ -1,4 +1,5 @@
 """What a queued visitor gets: a page for browsers, JSON for apps."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,9 @@ from resilience.waitingroom.store import Visit
 
 def estimated_wait(visit: Visit, config: RoomConfig) -> tuple[float, bool]:
     """Return (seconds, known): from the queue's measured pace (store.py), or the configured one until it can be measured."""
-    if (visit.admissions_in_window >= get_setting("WAITINGROOM_ESTIMATE_MIN_ADMISSIONS")
-            and visit.window_seconds >= get_setting("WAITINGROOM_ESTIMATE_MIN_SECONDS")):
+    if visit.admissions_in_window >= get_setting(
+        "WAITINGROOM_ESTIMATE_MIN_ADMISSIONS"
+    ) and visit.window_seconds >= get_setting("WAITINGROOM_ESTIMATE_MIN_SECONDS"):
         per_second = visit.admissions_in_window / visit.window_seconds
         return visit.position / per_second, True
     return visit.position / (config.new_users_per_minute / 60), False
@@ -48,23 +50,31 @@ def waiting_response(request: HttpRequest, config: RoomConfig, visit: Visit, fir
     seconds, known = estimated_wait(visit, config) if visit.outcome == "queued" else (0.0, False)
     refresh = refresh_after(seconds)
     if "application/json" in request.headers.get("Accept", ""):
-        body = json.dumps({
-            "status": visit.outcome,
-            "position": visit.position,
-            "queue_length": visit.queue_length,
-            "estimated_wait_seconds": round(seconds),
-            "wait_known": known,
-            "refresh_after_seconds": refresh,
-            "message": config.message,
-        })
+        body = json.dumps(
+            {
+                "status": visit.outcome,
+                "position": visit.position,
+                "queue_length": visit.queue_length,
+                "estimated_wait_seconds": round(seconds),
+                "wait_known": known,
+                "refresh_after_seconds": refresh,
+                "message": config.message,
+            }
+        )
         return retry_later(body, status=200, retry_after=refresh, content_type="application/json")
     # Counts the visitor's own step too: the front of the line is well on the way, not at 0%.
     progress = 100 * (first_position - visit.position + 1) / (max(first_position, visit.position) + 1)
     context = {
         "site_name": get_setting("WAITINGROOM_SITE_NAME"),
-        "position": visit.position, "queue_length": visit.queue_length, "message": config.message,
-        "wait_text": describe_wait(seconds), "wait_seconds": round(seconds), "wait_known": known, "refresh": refresh,
-        "progress": max(1, min(99, round(progress))), "prequeued": visit.outcome == "prequeued",
+        "position": visit.position,
+        "queue_length": visit.queue_length,
+        "message": config.message,
+        "wait_text": describe_wait(seconds),
+        "wait_seconds": round(seconds),
+        "wait_known": known,
+        "refresh": refresh,
+        "progress": max(1, min(99, round(progress))),
+        "prequeued": visit.outcome == "prequeued",
     }
     # 200, so browsers show the page; Retry-After is when it reloads.
     return retry_later(loader.render_to_string("resilience/waitingroom.html", context), status=200, retry_after=refresh)

@@ -6,6 +6,7 @@ With django-redis configured, the state lives in that Redis, shared by every rep
 In the embedded default (no Redis) it lives in an in-process fakeredis, which runs the
 very same scripts, so `make run` demonstrates the room within its one process.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -94,8 +95,13 @@ def _run(name: str, config: RoomConfig, *args, extra_keys: tuple[str, ...] = ())
 def _visit(reply: list) -> Visit:
     outcome = reply[0].decode() if isinstance(reply[0], bytes) else reply[0]
     if outcome == "queued":
-        return Visit(outcome, position=int(reply[1]), queue_length=int(reply[2]), admissions_in_window=int(reply[3]),
-                     window_seconds=float(reply[4]))
+        return Visit(
+            outcome,
+            position=int(reply[1]),
+            queue_length=int(reply[2]),
+            admissions_in_window=int(reply[3]),
+            window_seconds=float(reply[4]),
+        )
     if outcome == "prequeued":
         return Visit(outcome, queue_length=int(reply[1]))
     if outcome == "admitted":
@@ -111,8 +117,12 @@ def room_arrive(*, config: RoomConfig, phase: str, ticket: str, client_address: 
     """A new visitor: admit them at once (auto mode, room to spare), queue them, or refuse a flood."""
     address_key = f"{get_setting('WAITINGROOM_KEY_PREFIX')}:address:{client_address}"
     reply = _run(
-        "arrive", config, ticket, phase,
-        get_setting("WAITINGROOM_TICKETS_PER_ADDRESS"), get_setting("WAITINGROOM_ADDRESS_WINDOW_SECONDS"),
+        "arrive",
+        config,
+        ticket,
+        phase,
+        get_setting("WAITINGROOM_TICKETS_PER_ADDRESS"),
+        get_setting("WAITINGROOM_ADDRESS_WINDOW_SECONDS"),
         extra_keys=(address_key,),
     )
     return _visit(reply)

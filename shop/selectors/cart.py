@@ -1,4 +1,5 @@
 """Cart reads: the cart as stored in the session and as the customer sees it."""
+
 from __future__ import annotations
 
 import hashlib

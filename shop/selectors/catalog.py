@@ -1,4 +1,5 @@
 """Catalog reads: categories, listing pages and products, cached under one namespace."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,8 +59,14 @@ class ProductCard:
     @classmethod
     def from_product(cls, product: Product) -> ProductCard:
         return cls(
-            product.pk, product.name, product.get_absolute_url(), product.price, product.currency,
-            product.stock, product.image_url, product.category.name,
+            product.pk,
+            product.name,
+            product.get_absolute_url(),
+            product.price,
+            product.currency,
+            product.stock,
+            product.image_url,
+            product.category.name,
         )
 
     def get_absolute_url(self) -> str:
@@ -100,9 +107,7 @@ class ProductPage:
         return self.number + 1
 
 
-def product_page(
-    *, category: Category | None, query: str, sort: str, number: int, per_page: int
-) -> ProductPage | None:
+def product_page(*, category: Category | None, query: str, sort: str, number: int, per_page: int) -> ProductPage | None:
     """Return one page of a listing, or None if there is no such page."""
 
     def compute() -> ProductPage | None:

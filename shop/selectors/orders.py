@@ -1,4 +1,5 @@
 """Order reads: an order by its status link or by its checkout's idempotency key."""
+
 from __future__ import annotations
 
 from uuid import UUID

@@ -1,4 +1,5 @@
 """Cart writes. The cart lives in the session (database-backed), so it survives a cache outage."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -3,6 +3,7 @@
 Safe to call twice with the same idempotency key (a double click, a retry after a
 timeout, two concurrent submits): the second call returns the first call's order.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -94,7 +95,9 @@ def order_place(*, idempotency_key: UUID, cart: Mapping[int, int], customer: Cus
 
 
 @transaction.atomic
-def _create_order(*, idempotency_key: UUID, cart: Mapping[int, int], customer: CustomerDetails, fingerprint: str) -> Order:
+def _create_order(
+    *, idempotency_key: UUID, cart: Mapping[int, int], customer: CustomerDetails, fingerprint: str
+) -> Order:
     products = Product.objects.in_bulk(list(cart))
     missing = set(cart) - set(products)
     if missing:

@@ -5,6 +5,7 @@ a little longer than the task's hard time limit, after which the process running
 the sweeper then queues the order again. A task keeps its id through its retries, so a retry
 takes up its own claim. Every lapse is judged by the database's clock, never a worker's.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,12 +40,16 @@ def order_lease_claim(*, order_id: int, holder: LeaseHolder) -> bool:
     free = Q(lease_claimed_at__isnull=True) | Q(lease_until__lt=Now()) | Q(lease_task_id=holder.task_id)
     # Of two concurrent claims, PostgreSQL re-checks the second UPDATE's WHERE against the
     # first's committed row, so exactly one succeeds.
-    claimed = Order.objects.unsettled().filter(free, pk=order_id).update(
-        lease_host=holder.host,
-        lease_pid=holder.pid,
-        lease_task_id=holder.task_id,
-        lease_claimed_at=Now(),
-        lease_until=Now() + lease_duration(),
+    claimed = (
+        Order.objects.unsettled()
+        .filter(free, pk=order_id)
+        .update(
+            lease_host=holder.host,
+            lease_pid=holder.pid,
+            lease_task_id=holder.task_id,
+            lease_claimed_at=Now(),
+            lease_until=Now() + lease_duration(),
+        )
     )
     return bool(claimed)
 
@@ -61,12 +66,16 @@ def order_lease_hand_to_queue(*, order_id: int) -> bool:
     """Mark an unattended order as queued again: claimable by any task, unattended again after a while."""
     # Conditional, so a claim taken since the sweeper looked is never undone; and the order is
     # not queued again at every sweep while its message waits behind a backlog.
-    handed = Order.objects.unattended().filter(pk=order_id).update(
-        lease_host="",
-        lease_pid=None,
-        lease_task_id="",
-        lease_claimed_at=None,
-        lease_until=Now() + timedelta(seconds=settings.SHOP_ORDER_UNCLAIMED_AFTER_SECONDS),
+    handed = (
+        Order.objects.unattended()
+        .filter(pk=order_id)
+        .update(
+            lease_host="",
+            lease_pid=None,
+            lease_task_id="",
+            lease_claimed_at=None,
+            lease_until=Now() + timedelta(seconds=settings.SHOP_ORDER_UNCLAIMED_AFTER_SECONDS),
+        )
     )
     return bool(handed)
 

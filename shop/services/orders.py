@@ -5,6 +5,7 @@ redelivered task, the sweeper) changes nothing already done, and a processing le
 (leases.py) keeps two processes from working on one order at once. The database is
 the truth; the queue is only a trigger.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,7 +55,10 @@ def order_process(*, order_id: int, holder: LeaseHolder | None = None) -> Order:
     if order.status == Order.Status.PENDING:
         # The payment call is made outside any transaction or row lock.
         result = get_gateway().charge(
-            idempotency_key=order.number, amount=order.total, currency=order.currency, description=f"Order {order.number}"
+            idempotency_key=order.number,
+            amount=order.total,
+            currency=order.currency,
+            description=f"Order {order.number}",
         )
         if result.approved:
             Order.objects.filter(pk=order_id, status=Order.Status.PENDING).update(

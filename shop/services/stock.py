@@ -1,4 +1,5 @@
 """Stock reservation: conditional updates that can never drive stock below zero."""
+
 from __future__ import annotations
 
 from django.db.models import F

@@ -1,4 +1,5 @@
 """Template helpers: money formatting and generated placeholder images."""
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -1,4 +1,5 @@
 """Cart pages: show, add, change quantity, remove."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -43,7 +44,12 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     try:
         cart_services.cart_add(session=request.session, product=product, quantity=form.cleaned_data["quantity"])
     except ValidationError as error:
-        return render(request, "shop/product_detail.html", {"product": product, "form": form, "cart_error": error.message}, status=400)
+        return render(
+            request,
+            "shop/product_detail.html",
+            {"product": product, "form": form, "cart_error": error.message},
+            status=400,
+        )
     messages.success(request, f"Added {form.cleaned_data['quantity']} × {product.name} to your cart.")
     return redirect("shop:cart")
 
@@ -58,7 +64,9 @@ def cart_update(request: HttpRequest, product_id: int) -> HttpResponse:
     if product is None:
         return bad_request(request, "That product does not exist or is no longer sold.")
     try:
-        cart_services.cart_set_quantity(session=request.session, product=product, quantity=form.cleaned_data["quantity"])
+        cart_services.cart_set_quantity(
+            session=request.session, product=product, quantity=form.cleaned_data["quantity"]
+        )
     except ValidationError as error:
         return _cart_error(request, error.message)
     messages.success(request, f"Updated the quantity of {product.name}.")

@@ -1,4 +1,5 @@
 """Catalog pages: list, category, search, product detail."""
+
 from __future__ import annotations
 
 from django.conf import settings

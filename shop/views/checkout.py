@@ -1,4 +1,5 @@
 """Checkout and the order status page."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -9,11 +10,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from shop import selectors
-from shop.selectors import Cart
 from shop.forms import CheckoutForm, checkout_token_new
+from shop.selectors import Cart
 from shop.services import checkout as checkout_services
 from shop.services.checkout import CheckoutConflict, CustomerDetails, EmptyCart, OutOfStock
-
 
 EMPTY_CART = "Your cart is empty. Add something before checking out."
 

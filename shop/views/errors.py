@@ -1,4 +1,5 @@
 """Error pages: a clear message in the shop's layout, never a stack trace."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
@@ -32,4 +33,3 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     message = "We could not find that page. It may have moved, or the product may no longer be sold."
     return render(request, "shop/error.html", {"title": "Page not found", "message": message}, status=404)
-

@@ -1,4 +1,5 @@
 """A real Chromium (Debian's package), driven by Playwright's sync API, against pytest-django's live server."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,8 +10,12 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 # No downloads on these machines: Playwright drives the system browser, never one of its own.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 

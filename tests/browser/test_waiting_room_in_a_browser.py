@@ -1,4 +1,5 @@
 """The waiting room in a real browser: queued without JavaScript, let in by the page's own refresh, then a purchase."""
+
 from __future__ import annotations
 
 import re
@@ -57,8 +58,12 @@ def test_a_queued_visitor_sees_their_place_is_let_in_and_buys(
     expect(page.get_by_role("heading", name="Your cart")).to_be_visible()
     page.get_by_role("link", name="Check out").click()
     for label, value in [
-        ("Email", customer["email"]), ("Full name", customer["full_name"]), ("Address", customer["address"]),
-        ("Postal code", customer["postal_code"]), ("City", customer["city"]), ("Country", customer["country"]),
+        ("Email", customer["email"]),
+        ("Full name", customer["full_name"]),
+        ("Address", customer["address"]),
+        ("Postal code", customer["postal_code"]),
+        ("City", customer["city"]),
+        ("Country", customer["country"]),
     ]:
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_role("button", name="Place order").click()

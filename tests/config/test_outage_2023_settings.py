@@ -1,4 +1,5 @@
 """The 2023 configuration that `make loadtest` compares against: the same shop, every defence off."""
+
 from __future__ import annotations
 
 import json
@@ -24,10 +25,18 @@ ROOM = "resilience.waitingroom.middleware.WaitingRoomMiddleware"
 
 
 def settings_of(module: str) -> dict:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": module, "SECRET_KEY": "k" * 64, "ENV_FILE": "/nonexistent", "SHOP_DEMO_PAYMENTS": "true",
-           "REDIS_URL": "redis://127.0.0.1:6379/1", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/2"}
-    done = subprocess.run([sys.executable, "-c", READ_SETTINGS], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60, check=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": module,
+        "SECRET_KEY": "k" * 64,
+        "ENV_FILE": "/nonexistent",
+        "SHOP_DEMO_PAYMENTS": "true",
+        "REDIS_URL": "redis://127.0.0.1:6379/1",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/2",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", READ_SETTINGS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
     return json.loads(done.stdout)
 
 

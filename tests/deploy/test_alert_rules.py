@@ -1,4 +1,5 @@
 """The alert rules: valid, unit-tested with promtool, and each one linked to its runbook section."""
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ that keep the stack scalable (`--scale web=N`) and safe to stop; the Dockerfile 
 the nginx template is rendered the way the nginx image renders it and, where nginx is
 installed, checked with `nginx -t`.
 """
+
 from __future__ import annotations
 
 import re
@@ -67,7 +68,9 @@ def test_compose_file_follows_the_compose_spec() -> None:
     check_jsonschema = Path(sys.executable).parent / "check-jsonschema"
     result = subprocess.run(
         [check_jsonschema, "--builtin-schema", "vendor.compose-spec", COMPOSE_FILE],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -130,7 +133,10 @@ def test_nginx_upstreams_follow_the_web_and_checkout_services_through_dns() -> N
     assert re.fullmatch(r"server web:8000 resolve max_conns=\d+;", environment["STAMPEDE_UPSTREAM_SERVERS"])
     assert re.fullmatch(r"server checkout:8000 resolve;", environment["STAMPEDE_CHECKOUT_SERVERS"])
     assert re.match(r"resolver 127\.0\.0\.11\b", environment["STAMPEDE_RESOLVER"])
-    for upstream, servers in (("stampede_web", "STAMPEDE_UPSTREAM_SERVERS"), ("stampede_checkout", "STAMPEDE_CHECKOUT_SERVERS")):
+    for upstream, servers in (
+        ("stampede_web", "STAMPEDE_UPSTREAM_SERVERS"),
+        ("stampede_checkout", "STAMPEDE_CHECKOUT_SERVERS"),
+    ):
         block = re.search(rf"^upstream {upstream} \{{\n(.*?)^\}}", TEMPLATE, re.DOTALL | re.MULTILINE)
         assert block and f"${{{servers}}}" in block.group(1), upstream
 
@@ -233,7 +239,9 @@ def test_compose_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
     # open move into tmp_path so the check touches nothing outside it.
     rendered = re.sub(r"server (web|checkout):8000 resolve", "server 127.0.0.1:8000", rendered)
     rendered = rendered.replace(environment["STAMPEDE_CACHE_DIR"], str(tmp_path / "cache"))
-    rendered = rendered.replace(environment["STAMPEDE_PAGE_CACHE_KEYS"], str(ROOT / "deploy/nginx/page-cache-keys.conf"))
+    rendered = rendered.replace(
+        environment["STAMPEDE_PAGE_CACHE_KEYS"], str(ROOT / "deploy/nginx/page-cache-keys.conf")
+    )
     rendered = rendered.replace(environment["STAMPEDE_ERROR_PAGES"], str(ROOT / "deploy/nginx/errors"))
     (tmp_path / "stampede.conf").write_text(rendered)
     temp_paths = "\n".join(
@@ -245,7 +253,9 @@ def test_compose_nginx_config_passes_nginx_t(tmp_path: Path) -> None:
     )
     result = subprocess.run(
         [nginx, "-t", "-q", "-e", "stderr", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 0, result.stderr
 

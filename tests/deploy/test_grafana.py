@@ -1,4 +1,5 @@
 """The provisioned Grafana dashboard: every panel charts a metric the stack exports, from our datasource."""
+
 from __future__ import annotations
 
 import json

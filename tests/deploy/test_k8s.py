@@ -1,8 +1,8 @@
 """The Kubernetes manifests in k8s/: valid for the API server, and shaped to ride a spike."""
+
 from __future__ import annotations
 
 import ipaddress
-
 import shutil
 import subprocess
 import sys
@@ -26,7 +26,9 @@ def kubernetes_validate(path: Path) -> None:
     validator = Path(sys.executable).parent / "kubernetes-validate"
     result = subprocess.run(
         [str(validator), "--strict", "-k", KUBERNETES_VERSION, str(path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -60,8 +62,12 @@ def pod_specs(objects) -> dict[str, dict]:
 
 
 def hpa_for(objects, deployment: str) -> dict:
-    hpas = [o for (kind, _), o in objects.items() if kind == "HorizontalPodAutoscaler"
-            and o["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment}]
+    hpas = [
+        o
+        for (kind, _), o in objects.items()
+        if kind == "HorizontalPodAutoscaler"
+        and o["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment}
+    ]
     assert len(hpas) == 1, f"expected one HPA for Deployment {deployment}"
     return hpas[0]
 
@@ -148,8 +154,11 @@ def test_web_rolls_out_without_losing_capacity_and_spreads_over_hosts(objects):
 @pytest.mark.parametrize("pool", ["web", "checkout"])
 def test_a_disruption_budget_protects_the_web_and_checkout_pods(objects, pool):
     labels = objects[("Deployment", pool)]["spec"]["template"]["metadata"]["labels"]
-    budgets = [o for (kind, _), o in objects.items() if kind == "PodDisruptionBudget"
-               and o["spec"]["selector"]["matchLabels"].items() <= labels.items()]
+    budgets = [
+        o
+        for (kind, _), o in objects.items()
+        if kind == "PodDisruptionBudget" and o["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    ]
     assert len(budgets) == 1, f"no PodDisruptionBudget selects only the {pool} pods"
 
 
@@ -191,12 +200,22 @@ def test_postgres_connections_at_full_scale_fit_under_max_connections(objects):
 
 
 def test_buying_goes_to_the_checkout_pods_and_browsing_to_the_web_pods(objects):
-    routes = {path["path"]: path["backend"]["service"]["name"]
-              for (kind, _), ingress in objects.items() if kind == "Ingress"
-              for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]}
+    routes = {
+        path["path"]: path["backend"]["service"]["name"]
+        for (kind, _), ingress in objects.items()
+        if kind == "Ingress"
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    }
 
-    assert routes == {"/": "web", "/cart/": "checkout", "/checkout/": "checkout", "/orders/": "checkout",
-                      "/admin/": "checkout", "/admin/login/": "checkout"}
+    assert routes == {
+        "/": "web",
+        "/cart/": "checkout",
+        "/checkout/": "checkout",
+        "/orders/": "checkout",
+        "/admin/": "checkout",
+        "/admin/login/": "checkout",
+    }
     assert objects[("Service", "checkout")]["spec"]["selector"]["app.kubernetes.io/component"] == "checkout"
 
 
@@ -209,14 +228,25 @@ def test_the_ingress_can_stamp_when_it_received_each_request_as_nginx_does(objec
 
 
 def ingress_for(objects, path: str) -> dict:
-    (ingress,) = [ingress for (kind, _), ingress in objects.items() if kind == "Ingress"
-                  for rule in ingress["spec"]["rules"] for entry in rule["http"]["paths"] if entry["path"] == path]
+    (ingress,) = [
+        ingress
+        for (kind, _), ingress in objects.items()
+        if kind == "Ingress"
+        for rule in ingress["spec"]["rules"]
+        for entry in rule["http"]["paths"]
+        if entry["path"] == path
+    ]
     return ingress["metadata"].get("annotations", {})
 
 
-@pytest.mark.parametrize(("path", "limit"), [
-    ("/cart/", ("limit-rps", "5")), ("/checkout/", ("limit-rps", "2")), ("/admin/login/", ("limit-rpm", "10")),
-])
+@pytest.mark.parametrize(
+    ("path", "limit"),
+    [
+        ("/cart/", ("limit-rps", "5")),
+        ("/checkout/", ("limit-rps", "2")),
+        ("/admin/login/", ("limit-rpm", "10")),
+    ],
+)
 def test_the_ingress_limits_each_client_as_nginx_does(objects, path, limit):
     name, value = limit
 
@@ -236,7 +266,10 @@ def test_browsing_and_order_pages_are_neither_limited_nor_restricted(objects):
 
 
 def test_every_redis_address_has_a_password_and_the_room_shares_none_with_the_page_cache(objects):
-    config, secret = objects[("ConfigMap", "stampede-config")]["data"], objects[("Secret", "stampede-secrets")]["stringData"]
+    config, secret = (
+        objects[("ConfigMap", "stampede-config")]["data"],
+        objects[("Secret", "stampede-secrets")]["stringData"],
+    )
     urls = {name: secret[name] for name in ("REDIS_URL", "WAITINGROOM_REDIS_URL", "CELERY_BROKER_URL")}
 
     assert not {"REDIS_URL", "WAITINGROOM_REDIS_URL", "CELERY_BROKER_URL"} & set(config)

@@ -1,4 +1,5 @@
 """The load test's audit: it finds every way an order can go wrong, and passes an honest run."""
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,18 @@ def test_an_honest_run_passes_every_check(shop):
 
     assert result["orders"] == result["orders_shown_to_buyers"] == 2
     assert result["orders_by_status"] == {"confirmed": 2}
-    assert [result[key] for key in ("orders_lost", "orders_unsettled", "duplicate_charges", "duplicate_emails",
-                                    "confirmed_without_charge", "confirmed_without_email", "oversold")] == [0] * 7
+    assert [
+        result[key]
+        for key in (
+            "orders_lost",
+            "orders_unsettled",
+            "duplicate_charges",
+            "duplicate_emails",
+            "confirmed_without_charge",
+            "confirmed_without_email",
+            "oversold",
+        )
+    ] == [0] * 7
     assert result["stock_not_conserved"] == []
     assert (result["featured_sold"], result["featured_stock_left"]) == (2, 8)
 
@@ -93,8 +104,9 @@ def test_an_order_still_pending_is_unsettled(shop):
 @pytest.mark.django_db
 def test_a_second_charge_for_an_order_under_another_key_is_a_duplicate(shop):
     order = buy(shop, shop["other"])
-    FakeGateway().charge(idempotency_key=str(uuid.uuid4()), amount=order.total, currency="EUR",
-                         description=f"Order {order.number}")
+    FakeGateway().charge(
+        idempotency_key=str(uuid.uuid4()), amount=order.total, currency="EUR", description=f"Order {order.number}"
+    )
 
     assert audit(shop)["duplicate_charges"] == 1
 

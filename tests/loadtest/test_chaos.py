@@ -3,6 +3,7 @@
 The full set (`make chaos`) takes about ten minutes; these two are the ones whose figure a
 change to the order pipeline is most likely to miss.
 """
+
 from __future__ import annotations
 
 import pytest

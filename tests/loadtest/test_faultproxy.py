@@ -1,4 +1,5 @@
 """The chaos suite's fault proxy, in front of this machine's real Redis."""
+
 from __future__ import annotations
 
 import socket

@@ -3,6 +3,7 @@
 CI runs this so the harness keeps working; the real scenarios are run by hand (`make loadtest`).
 It asserts what the harness did, never how fast the shop was.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # The fields every configuration's summary carries (the issue that asked for the harness lists them).
 SUMMARY_FIELDS = {
-    "visitors", "peak_rps", "checkout_attempts", "checkout_success", "checkout_p50_ms", "checkout_p95_ms",
-    "checkout_p99_ms", "http_5xx", "orders_lost", "oversold", "duplicate_charges", "duplicate_emails", "alerts_fired",
+    "visitors",
+    "peak_rps",
+    "checkout_attempts",
+    "checkout_success",
+    "checkout_p50_ms",
+    "checkout_p95_ms",
+    "checkout_p99_ms",
+    "http_5xx",
+    "orders_lost",
+    "oversold",
+    "duplicate_charges",
+    "duplicate_emails",
+    "alerts_fired",
     "waitingroom_eta_error",
 }
 
@@ -26,8 +38,14 @@ SUMMARY_FIELDS = {
 def smoke(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("loadtest")
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    done = subprocess.run([sys.executable, "-m", "loadtest.run", "--scenario", "smoke", "--out", str(out)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "loadtest.run", "--scenario", "smoke", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return {
         "out": out,
@@ -50,8 +68,18 @@ def test_every_order_a_buyer_saw_is_in_the_database_settled_charged_and_emailed_
         assert figures["checkout_attempts"] >= 1, name
         assert audit["orders_shown_to_buyers"] >= 1, name
         assert audit["orders_by_status"] == {"confirmed": audit["orders"]}, name
-        assert [audit[key] for key in ("orders_lost", "orders_unsettled", "duplicate_charges", "duplicate_emails",
-                                       "confirmed_without_charge", "confirmed_without_email", "oversold")] == [0] * 7
+        assert [
+            audit[key]
+            for key in (
+                "orders_lost",
+                "orders_unsettled",
+                "duplicate_charges",
+                "duplicate_emails",
+                "confirmed_without_charge",
+                "confirmed_without_email",
+                "oversold",
+            )
+        ] == [0] * 7
         assert audit["stock_not_conserved"] == [], name
 
 
@@ -68,7 +96,9 @@ def test_prometheus_scraped_every_replica_and_the_worker_and_loaded_the_alert_ru
     for name, replicas in (("stampede", 3), ("2023", 1)):  # Stampede: 2 browsing replicas and 1 checkout
         monitoring = smoke["results"][name]["monitoring"]
         healthy = [target["job"] for target in monitoring["targets"] if target["health"] == "up"]
-        assert healthy.count("stampede-web") == replicas and healthy.count("stampede-worker") == 1, monitoring["targets"]
+        assert healthy.count("stampede-web") == replicas and healthy.count("stampede-worker") == 1, monitoring[
+            "targets"
+        ]
         assert {"TrafficSpike", "WaitingRoomEngaged", "CheckoutLatencyP99"} <= set(monitoring["rules"])
 
 

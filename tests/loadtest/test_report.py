@@ -1,4 +1,5 @@
 """The report's figures, from a hand-made record: what each field counts."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,13 @@ CLEAN_AUDIT = {"orders_lost": 0, "oversold": 0, "duplicate_charges": 0, "duplica
 def write_record(folder, events, seconds=None):
     record = folder / "record"
     record.mkdir(parents=True)
-    run = {"started_at": STARTED, "phases": PHASES, "baseline_phase": "baseline", "peak_phases": ["spike"], "visitors": 7}
+    run = {
+        "started_at": STARTED,
+        "phases": PHASES,
+        "baseline_phase": "baseline",
+        "peak_phases": ["spike"],
+        "visitors": 7,
+    }
     (record / "run.json").write_text(json.dumps(run))
     (record / "seconds.json").write_text(json.dumps(seconds or {str(int(STARTED)): {"requests": 5}}))
     (record / "events.jsonl").write_text("".join(json.dumps(event) + "\n" for event in events))
@@ -45,11 +52,17 @@ def test_percentiles_are_nearest_rank():
 
 
 def test_a_sold_out_answer_at_checkout_is_not_a_failure_but_giving_up_is(tmp_path):
-    result = figures(tmp_path, [
-        checkout("a", 10, 100), buyer("a", 11, "order"),
-        checkout("b", 20, 120, "sold_out"), buyer("b", 21, "sold_out"),
-        checkout("c", 30, 900, "retry"), buyer("c", 31, "gave_up"),
-    ])
+    result = figures(
+        tmp_path,
+        [
+            checkout("a", 10, 100),
+            buyer("a", 11, "order"),
+            checkout("b", 20, 120, "sold_out"),
+            buyer("b", 21, "sold_out"),
+            checkout("c", 30, 900, "retry"),
+            buyer("c", 31, "gave_up"),
+        ],
+    )
 
     assert result["checkout_attempts"] == 3
     assert result["checkout_sold_out"] == 1
@@ -57,10 +70,15 @@ def test_a_sold_out_answer_at_checkout_is_not_a_failure_but_giving_up_is(tmp_pat
 
 
 def test_a_buyer_counts_in_the_phase_they_submitted_in_whenever_their_answer_came(tmp_path):
-    result = figures(tmp_path, [
-        checkout("early", 50, 100), buyer("early", 51, "order"),
-        checkout("late", 190, 5000), buyer("late", 230, "order"),  # answered after the spike ended
-    ])
+    result = figures(
+        tmp_path,
+        [
+            checkout("early", 50, 100),
+            buyer("early", 51, "order"),
+            checkout("late", 190, 5000),
+            buyer("late", 230, "order"),  # answered after the spike ended
+        ],
+    )
 
     assert (result["baseline"]["checkout_attempts"], result["baseline"]["checkout_p95_ms"]) == (1, 100)
     assert (result["peak"]["checkout_success"], result["peak"]["checkout_p95_ms"]) == (1.0, 5000)
@@ -68,8 +86,10 @@ def test_a_buyer_counts_in_the_phase_they_submitted_in_whenever_their_answer_cam
 
 
 def test_the_room_estimate_error_is_the_median_over_waits_longer_than_a_poll(tmp_path):
-    room = [{"type": "room", "visitor": str(n), "at": STARTED, "waited": waited, "estimate": estimate, "known": True}
-            for n, (waited, estimate) in enumerate([(100, 110), (100, 150), (20, 20), (3, 60)])]
+    room = [
+        {"type": "room", "visitor": str(n), "at": STARTED, "waited": waited, "estimate": estimate, "known": True}
+        for n, (waited, estimate) in enumerate([(100, 110), (100, 150), (20, 20), (3, 60)])
+    ]
 
     result = figures(tmp_path, room)
 
@@ -95,10 +115,21 @@ def nginx_line(format_, **values):
 def test_checkout_is_also_timed_at_nginx_from_the_stacks_access_log(tmp_path):
     template = (ROOT / "deploy/nginx/stampede.conf.template").read_text()
     format_ = "".join(re.findall(r"'([^']*)'", re.search(r"log_format stampede_timed (.*?);", template, re.S)[1]))
-    lines = [nginx_line(format_, request="POST /checkout/ HTTP/1.1", status="302", msec=f"{STARTED + at:.3f}",
-                        request_time=f"{seconds:.3f}") for at, seconds in ((10, 0.020), (150, 0.060), (160, 0.030))]
-    lines.append(nginx_line(format_, request="GET /checkout/ HTTP/1.1", status="200", msec=f"{STARTED + 20:.3f}",
-                            request_time="9.000"))  # the form, not an order placed: not counted
+    lines = [
+        nginx_line(
+            format_,
+            request="POST /checkout/ HTTP/1.1",
+            status="302",
+            msec=f"{STARTED + at:.3f}",
+            request_time=f"{seconds:.3f}",
+        )
+        for at, seconds in ((10, 0.020), (150, 0.060), (160, 0.030))
+    ]
+    lines.append(
+        nginx_line(
+            format_, request="GET /checkout/ HTTP/1.1", status="200", msec=f"{STARTED + 20:.3f}", request_time="9.000"
+        )
+    )  # the form, not an order placed: not counted
     logs = tmp_path / "stack" / "logs"
     logs.mkdir(parents=True)
     (logs / "nginx-access.log").write_text("".join(lines))

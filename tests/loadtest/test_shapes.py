@@ -1,4 +1,5 @@
 """The scenarios' shapes: open arrivals, the influencer's 20x within a minute, the sale's rush of buyers."""
+
 from __future__ import annotations
 
 import pytest
@@ -57,7 +58,9 @@ def test_quick_runs_the_same_phases_shorter():
 
     assert [span["name"] for span in quick.timeline()] == [span["name"] for span in full.timeline()]
     assert quick.duration < full.duration / 5
-    assert total_rate(quick, phase_start(quick, "spike hold") + 1) == total_rate(full, phase_start(full, "spike hold") + 1)
+    assert total_rate(quick, phase_start(quick, "spike hold") + 1) == total_rate(
+        full, phase_start(full, "spike hold") + 1
+    )
 
 
 def test_the_cold_start_empties_the_caches_in_a_phase_of_its_own():

@@ -3,6 +3,7 @@
 `HYPOTHESIS_PROFILE=thorough` explores much further (minutes, not seconds). CI runs the
 default examples derandomized, so a red CI is a bug anyone can reproduce, not a roll of dice.
 """
+
 from __future__ import annotations
 
 import os

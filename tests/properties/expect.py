@@ -1,4 +1,5 @@
 """The house standard for bad input, as assertions: a clear 4xx in words, nothing changed, no trace."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """What a browser, a script or an attacker may send: text, numbers, query strings, cookies, headers."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -9,10 +10,41 @@ from hypothesis import strategies as st
 # numbers in other scripts (Python's int() reads them), overflowing and float-shaped numbers,
 # markup, SQL, percent-escapes, bidi overrides, and whitespace only.
 TRICKY = [
-    "", " ", "\x00", "\x00" * 8, "0", "-1", "1.0", "1e3", "0x10", "１", "٣", "²", "NaN", "inf", "-0",
-    "9" * 30, str(2**63), str(2**31), "1,5", "1_000", " 3 ", "true", "null", "[]", "{}",
-    "<script>alert(1)</script>", "' OR 1=1 --", "%00", "%s%s%n", "../../etc/passwd", "\u202eevil",
-    "\r\n", "\t", "\ufeff", "a" * 301,
+    "",
+    " ",
+    "\x00",
+    "\x00" * 8,
+    "0",
+    "-1",
+    "1.0",
+    "1e3",
+    "0x10",
+    "１",
+    "٣",
+    "²",
+    "NaN",
+    "inf",
+    "-0",
+    "9" * 30,
+    str(2**63),
+    str(2**31),
+    "1,5",
+    "1_000",
+    " 3 ",
+    "true",
+    "null",
+    "[]",
+    "{}",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "%00",
+    "%s%s%n",
+    "../../etc/passwd",
+    "\u202eevil",
+    "\r\n",
+    "\t",
+    "\ufeff",
+    "a" * 301,
 ]
 
 # Any character a request can carry; lone surrogates cannot be encoded into one at all.
@@ -29,7 +61,9 @@ hostile = st.one_of(tricky_text, numberish, any_text)
 form_value = st.one_of(hostile, st.lists(hostile, min_size=2, max_size=3))
 
 # Bytes on the wire as WSGI hands them to Django: latin-1 text of any byte.
-wire_text = st.one_of(tricky_text.filter(lambda s: s.isascii()), st.binary(max_size=80).map(lambda b: b.decode("latin-1")))
+wire_text = st.one_of(
+    tricky_text.filter(lambda s: s.isascii()), st.binary(max_size=80).map(lambda b: b.decode("latin-1"))
+)
 
 
 def path_segment(text: str) -> str:

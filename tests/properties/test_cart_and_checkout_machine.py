@@ -4,6 +4,7 @@ Two shoppers add, change, remove, open checkout and submit (good details or bad,
 tokens, replayed or forged ones) while a product may be withdrawn. After every step: no
 5xx, stock never below zero and conserved (shelf + ordered = initial), every order whole.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -12,9 +13,15 @@ from dataclasses import dataclass, field
 import pytest
 from django.test import Client
 from django.urls import reverse
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 from hypothesis.stateful import (
-    RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
 )
 
 from config.celery import app as celery_app
@@ -114,7 +121,9 @@ class CartAndCheckout(RuleBasedStateMachine):
     def submit(self, who: int, customer: dict[str, str], token: str) -> None:
         shopper = self.shoppers[who]
         sent = {
-            "fresh": shopper.token, "forged": (shopper.token or "x") + "0", "other shopper's": self.shoppers[1 - who].token,
+            "fresh": shopper.token,
+            "forged": (shopper.token or "x") + "0",
+            "other shopper's": self.shoppers[1 - who].token,
         }[token]
         orders_before, shelf = Order.objects.count(), self._shelf()
         response = shopper.client.post(reverse("shop:checkout"), {**customer, "token": sent or ""})
@@ -156,9 +165,11 @@ class CartAndCheckout(RuleBasedStateMachine):
     def stock_is_never_negative_and_always_conserved(self) -> None:
         shelf = self._shelf()
         ordered = dict.fromkeys(self.pks, 0)
-        for pid, quantity in OrderLine.objects.filter(product__in=self.pks).exclude(
-            order__status=Order.Status.FAILED
-        ).values_list("product_id", "quantity"):
+        for pid, quantity in (
+            OrderLine.objects.filter(product__in=self.pks)
+            .exclude(order__status=Order.Status.FAILED)
+            .values_list("product_id", "quantity")
+        ):
             ordered[pid] += quantity
         assert all(units >= 0 for units in shelf.values()), shelf
         assert {pid: shelf[pid] + ordered[pid] for pid in self.pks} == self.initial

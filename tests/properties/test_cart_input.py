@@ -1,11 +1,13 @@
 """Cart add, change and remove: any form adds exactly what it says, or is refused in words and changes nothing."""
+
 from __future__ import annotations
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from shop.forms import AddToCartForm, CartQuantityForm
 from tests.factories import ProductFactory
@@ -112,8 +114,10 @@ def test_removing_any_product_id_removes_that_line_only(product, product_id, for
         assert ShopState.of(client).cart == expected
 
 
-@given(path=st.sampled_from([CART_ADD, "/cart/{board}/quantity/", reverse("shop:checkout")]),
-       form=optional(product_id=product_ids, quantity=form_value))
+@given(
+    path=st.sampled_from([CART_ADD, "/cart/{board}/quantity/", reverse("shop:checkout")]),
+    form=optional(product_id=product_ids, quantity=form_value),
+)
 def test_a_cart_or_checkout_form_without_its_csrf_token_is_a_403_whatever_it_holds(product, withdrawn, path, form):
     form, path = with_ids(form, product, withdrawn), path.format(board=product.pk)
     with example_rolled_back():
@@ -134,7 +138,11 @@ def test_the_cart_answers_a_wrong_method_with_a_405_and_changes_nothing(product,
         client = shopper(product)
         before = ShopState.of(client)
 
-        for path in (CART_ADD, reverse("shop:cart_update", args=[product.pk]), reverse("shop:cart_remove", args=[product.pk])):
+        for path in (
+            CART_ADD,
+            reverse("shop:cart_update", args=[product.pk]),
+            reverse("shop:cart_remove", args=[product.pk]),
+        ):
             answered(client.generic(method, path, body), 405)
 
         assert ShopState.of(client) == before

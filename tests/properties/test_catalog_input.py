@@ -1,10 +1,12 @@
 """Catalog filters, search and pagination: any query string is a page, a clear 400 or a 404."""
+
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 from django.http import QueryDict
-from hypothesis import example, given, strategies as st
+from django.urls import reverse
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from shop.forms import CatalogQueryForm
 from tests.properties.expect import answered, refused_in_words
@@ -47,7 +49,10 @@ def test_search_sort_and_page_each_take_any_value_without_a_server_error(client,
     answered(response, 200, 400, 404)
 
 
-@given(prefix=st.sampled_from(["/products/", "/category/"]), slug=st.one_of(any_text, st.sampled_from(["oak-cutting-board", "kitchen"])))
+@given(
+    prefix=st.sampled_from(["/products/", "/category/"]),
+    slug=st.one_of(any_text, st.sampled_from(["oak-cutting-board", "kitchen"])),
+)
 @example(prefix="/products/", slug="\x00")
 @example(prefix="/category/", slug="kitchen" * 100)
 def test_any_product_or_category_address_is_its_page_or_a_404(client, product, prefix, slug):

@@ -1,10 +1,12 @@
 """Checkout and order links: any form places one whole order, or is refused in words and orders nothing."""
+
 from __future__ import annotations
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from shop.forms import CheckoutForm
 from shop.models import Order
@@ -60,7 +62,9 @@ def test_checkout_with_any_form_places_one_whole_order_or_refuses_and_orders_not
             assert response["Location"] == order.get_absolute_url()
             assert [(line.product_id, line.quantity) for line in order.lines.all()] == [(product.pk, 3)]
             assert order.total == 3 * product.price
-            assert {name: getattr(order, name) for name in FIELDS} == {name: expected.cleaned_data[name] for name in FIELDS}
+            assert {name: getattr(order, name) for name in FIELDS} == {
+                name: expected.cleaned_data[name] for name in FIELDS
+            }
             assert ShopState.of(client).stock == ((product.pk, 7),) and ShopState.of(client).cart == ()
         else:
             answered(response, 400)

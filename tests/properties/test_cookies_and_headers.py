@@ -1,4 +1,5 @@
 """Cookies and headers anyone can forge: the shop and the room read them, never trust them, never fail on them."""
+
 from __future__ import annotations
 
 import time
@@ -7,7 +8,8 @@ import pytest
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from resilience.middleware.shedding import queued_seconds
 from resilience.testing import override_waitingroom
@@ -56,7 +58,11 @@ def test_with_any_cookie_header_adding_to_the_cart_starts_a_cart_of_ones_own(pro
         answered(response, 302 if quantity != "x" else 400)
 
 
-@given(header=cookie_headers(), page=st.sampled_from(["/", reverse("shop:cart"), reverse("shop:checkout")]), address=addresses)
+@given(
+    header=cookie_headers(),
+    page=st.sampled_from(["/", reverse("shop:cart"), reverse("shop:checkout")]),
+    address=addresses,
+)
 @example(header=f"{cookies.PASS_COOKIE}=forged; {cookies.TICKET_COOKIE}=forged", page="/", address="198.51.100.1")
 @example(header=NUL_SESSION, page=reverse("shop:cart"), address="198.51.100.2")
 def test_in_a_full_room_no_forged_cookie_lets_anyone_in(full_room, header, page, address):
@@ -69,11 +75,13 @@ def test_in_a_full_room_no_forged_cookie_lets_anyone_in(full_room, header, page,
         assert isinstance(ticket["t"], str) and ticket["t"] not in header  # a new ticket, at the back
 
 
-@given(payload=st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20)),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["t", "p", "v", "i", "n"]), inner),
-    max_leaves=6,
-))
+@given(
+    payload=st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20)),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["t", "p", "v", "i", "n"]), inner),
+        max_leaves=6,
+    )
+)
 @example(payload={"t": "earlier", "p": 10**400})
 @example(payload={"v": "earlier", "i": float("nan"), "n": 1})
 def test_a_signed_cookie_of_any_shape_never_breaks_the_room(full_room, payload):

@@ -1,4 +1,5 @@
 """What several resilience tests share: waiting on a condition instead of a fixed sleep."""
+
 from __future__ import annotations
 
 import time

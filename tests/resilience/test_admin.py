@@ -1,4 +1,5 @@
 """The waiting room's admin page switches the room for every replica."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,10 +16,19 @@ def test_the_admin_switches_the_room(admin_client, product):
     url = reverse("admin:resilience_waitingroomconfig_change", args=[1])
     WaitingRoomConfig.load()
     form = {
-        "mode": "on", "total_active_users": 1, "new_users_per_minute": 60, "session_duration": 15,
-        "min_users_per_minute": 30, "target_latency_ms": 500, "target_queue_ms": 250,
-        "protected_paths": "/", "message": "Big sale: thanks for waiting", "event_start_0": "", "event_start_1": "",
-        "event_end_0": "", "event_end_1": "",
+        "mode": "on",
+        "total_active_users": 1,
+        "new_users_per_minute": 60,
+        "session_duration": 15,
+        "min_users_per_minute": 30,
+        "target_latency_ms": 500,
+        "target_queue_ms": 250,
+        "protected_paths": "/",
+        "message": "Big sale: thanks for waiting",
+        "event_start_0": "",
+        "event_start_1": "",
+        "event_end_0": "",
+        "event_end_1": "",
     }
     assert admin_client.post(url, form).status_code == 302
     config_cache.clear()

@@ -1,4 +1,5 @@
 """The two tiers: this process's small LRU, and the shared cache whose failures are counted once."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Cache-aside: versioned keys, "not found" cached, one recomputation at a time, stale on error."""
+
 from __future__ import annotations
 
 import threading
@@ -11,8 +12,8 @@ from django.db import DatabaseError, transaction
 from prometheus_client import REGISTRY
 
 from resilience import caching
-from resilience.caching import cached, namespace_bump, namespace_version
 from resilience.cachestore import local_tier
+from resilience.caching import cached, namespace_bump, namespace_version
 from resilience.versions import recent_versions
 from tests.concurrency import run_concurrently
 
@@ -47,8 +48,9 @@ def later(monkeypatch):
         local_tier.clear()
         cache.delete_pattern("lock:*")
 
-    monkeypatch.setattr(caching, "time", SimpleNamespace(
-        time=lambda: time.time() + offset, monotonic=time.monotonic, sleep=time.sleep))
+    monkeypatch.setattr(
+        caching, "time", SimpleNamespace(time=lambda: time.time() + offset, monotonic=time.monotonic, sleep=time.sleep)
+    )
     return advance
 
 

@@ -1,4 +1,5 @@
 """System checks: each misconfiguration fails `manage.py check` with its own id, before any spike."""
+
 from __future__ import annotations
 
 import pytest
@@ -50,15 +51,18 @@ def test_a_deployed_room_without_a_shared_redis_fails_the_deploy_checks(settings
     assert checks.waitingroom_state_is_shared() == []  # no room, nothing to share
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("SHED_AFTER_SECONDS", -1),
-    ("CACHE_TIMEOUT", "60"),
-    ("REDIS_BREAKER_FAILURES", 0),
-    ("WAITINGROOM_ADAPTIVE_DECREASE", 1.5),
-    ("WAITINGROOM_REFRESH_SECONDS", (15, 10)),
-    ("SHED_PROTECTED_AFTER_SECONDS", 1.0),
-    ("METRICS_ALLOWED_NETWORKS", ["10.0.0.0/33"]),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SHED_AFTER_SECONDS", -1),
+        ("CACHE_TIMEOUT", "60"),
+        ("REDIS_BREAKER_FAILURES", 0),
+        ("WAITINGROOM_ADAPTIVE_DECREASE", 1.5),
+        ("WAITINGROOM_REFRESH_SECONDS", (15, 10)),
+        ("SHED_PROTECTED_AFTER_SECONDS", 1.0),
+        ("METRICS_ALLOWED_NETWORKS", ["10.0.0.0/33"]),
+    ],
+)
 def test_a_bad_tunable_fails(settings, name, value):
     setattr(settings, f"RESILIENCE_{name}", value)
 

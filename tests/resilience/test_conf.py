@@ -1,4 +1,5 @@
 """Settings: read once, the project's value over the default, a change by a test seen at once."""
+
 from __future__ import annotations
 
 import pytest

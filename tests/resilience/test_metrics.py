@@ -1,4 +1,5 @@
 """/metrics: the shop's and Django's metrics, for the monitoring system only."""
+
 from __future__ import annotations
 
 import os
@@ -70,7 +71,9 @@ def test_metrics_are_served_anywhere_with_the_token(client, settings):
 
 
 @pytest.mark.django_db
-def test_orders_created_and_processed_are_counted_by_outcome(client, product, settings, django_capture_on_commit_callbacks):
+def test_orders_created_and_processed_are_counted_by_outcome(
+    client, product, settings, django_capture_on_commit_callbacks
+):
     before = client.get("/metrics").content.decode()
     details = CustomerDetails(**CUSTOMER)
 
@@ -85,10 +88,22 @@ def test_orders_created_and_processed_are_counted_by_outcome(client, product, se
     order_process(order_id=declined.pk)  # running again counts nothing twice
 
     after = client.get("/metrics").content.decode()
-    assert value(after, "stampede_orders_processed_total", outcome="confirmed") - value(before, "stampede_orders_processed_total", outcome="confirmed") == 1
-    assert value(after, "stampede_orders_processed_total", outcome="failed") - value(before, "stampede_orders_processed_total", outcome="failed") == 1
+    assert (
+        value(after, "stampede_orders_processed_total", outcome="confirmed")
+        - value(before, "stampede_orders_processed_total", outcome="confirmed")
+        == 1
+    )
+    assert (
+        value(after, "stampede_orders_processed_total", outcome="failed")
+        - value(before, "stampede_orders_processed_total", outcome="failed")
+        == 1
+    )
     assert value(after, "stampede_orders_created_total") - value(before, "stampede_orders_created_total") == 1
-    assert value(after, "stampede_checkout_latency_seconds_count") - value(before, "stampede_checkout_latency_seconds_count") == 2
+    assert (
+        value(after, "stampede_checkout_latency_seconds_count")
+        - value(before, "stampede_checkout_latency_seconds_count")
+        == 2
+    )
 
 
 @pytest.mark.django_db
@@ -110,11 +125,21 @@ def test_metrics_sum_requests_across_gunicorn_workers(tmp_path):
     """Three real gunicorn workers serve the requests; /metrics reports all of them."""
     port = free_port()
     metrics_dir = tmp_path / "prometheus"
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "GUNICORN_WORKERS": "3", "GUNICORN_THREADS": "1",
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESSLOG": "", "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "GUNICORN_WORKERS": "3",
+        "GUNICORN_THREADS": "1",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_ACCESSLOG": "",
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         base = f"http://127.0.0.1:{port}"

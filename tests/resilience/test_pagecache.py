@@ -1,4 +1,5 @@
 """The whole-page cache: one rendering for everyone, keyed by the path and the parameters the view reads."""
+
 from __future__ import annotations
 
 import pytest
@@ -102,11 +103,15 @@ def test_the_view_sees_only_the_declared_parameters_first_values_first():
     assert view.seen == [{"q": "oak"}]
 
 
-@pytest.mark.parametrize("respond", [
-    lambda response: response.set_cookie("mine", "1"),
-    lambda response: patch_vary_headers(response, ["Cookie"]),
-    lambda response: setattr(response, "status_code", 500),
-], ids=["sets-a-cookie", "varies-on-cookie", "server-error"])
+@pytest.mark.parametrize(
+    "respond",
+    [
+        lambda response: response.set_cookie("mine", "1"),
+        lambda response: patch_vary_headers(response, ["Cookie"]),
+        lambda response: setattr(response, "status_code", 500),
+    ],
+    ids=["sets-a-cookie", "varies-on-cookie", "server-error"],
+)
 def test_a_page_for_one_visitor_or_an_error_is_never_stored(respond):
     view = View(respond)
 

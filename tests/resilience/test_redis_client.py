@@ -1,4 +1,5 @@
 """The Redis circuit breaker: after a few connection failures, calls fail at once until a trial succeeds."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """override_waitingroom: what users' own tests switch the room with, as a decorator or a block."""
+
 from __future__ import annotations
 
 import pytest

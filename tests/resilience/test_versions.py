@@ -1,4 +1,5 @@
 """Namespace versions: one increment makes every key of a namespace new, in every process."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Small helpers that make the storefront tests read like a customer's steps."""
+
 from __future__ import annotations
 
 import re

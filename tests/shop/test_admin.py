@@ -1,4 +1,5 @@
 """The admin: catalog and orders for staff; stock moves only by adjustments, never by a stale number."""
+
 from __future__ import annotations
 
 from decimal import Decimal

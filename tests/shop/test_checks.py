@@ -1,4 +1,5 @@
 """System checks of the order pipeline: a lease that could end under a running task fails at start."""
+
 from __future__ import annotations
 
 from shop.checks import order_lease_outlasts_its_task

@@ -1,5 +1,6 @@
 """Outages: without Redis the shop serves from the database; without the database it serves
 what it has cached and refuses writes with a clear 503, half-writing nothing."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """A customer's whole visit: browse, add to cart, check out, watch the order get confirmed."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The fake gateway: one charge per idempotency key, in this process or across all of a stack's."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -51,7 +52,9 @@ def test_an_unavailable_gateway_records_nothing(settings):
 def test_processes_sharing_a_ledger_file_charge_a_key_once(shared_ledger):
     # A task redelivered to another worker process must not look like a second charge.
     results = multiprocessing.get_context("fork").Queue()
-    child = multiprocessing.get_context("fork").Process(target=_charge_in_another_process, args=("SP-AAAA-0002", results))
+    child = multiprocessing.get_context("fork").Process(
+        target=_charge_in_another_process, args=("SP-AAAA-0002", results)
+    )
     child.start()
     child.join(timeout=30)
     reference_in_child = results.get(timeout=5)

@@ -1,4 +1,5 @@
 """A Content-Security-Policy on every page, pages it need not weaken, and a CSRF cookie scripts cannot read."""
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,12 @@ def policy(response) -> dict[str, list[str]]:
 
 def test_every_page_of_the_shop_allows_only_its_own_scripts_styles_and_forms(client, product):
     add_to_cart(client, product, 1)
-    for url in (reverse("shop:product_list"), product.get_absolute_url(), reverse("shop:cart"), reverse("shop:checkout")):
+    for url in (
+        reverse("shop:product_list"),
+        product.get_absolute_url(),
+        reverse("shop:cart"),
+        reverse("shop:checkout"),
+    ):
         directives = policy(client.get(url))
 
         assert directives["default-src"] == ["'self'"], url
@@ -52,7 +58,9 @@ def test_the_waiting_room_page_carries_the_policy_and_its_styles_come_from_a_fil
 
 
 TEMPLATES = sorted(
-    str(path.relative_to(ROOT)) for folder in ("shop/templates", "resilience/templates") for path in (ROOT / folder).rglob("*.html")
+    str(path.relative_to(ROOT))
+    for folder in ("shop/templates", "resilience/templates")
+    for path in (ROOT / folder).rglob("*.html")
 )
 
 

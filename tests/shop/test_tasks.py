@@ -1,4 +1,5 @@
 """Tasks: registered under names that outlive a rename, and safe to run more than once."""
+
 from __future__ import annotations
 
 import uuid

@@ -4,6 +4,7 @@ It runs beside anything else on this machine: its own ports, run folder, databas
 cache prefix and Celery queue; it is stopped (its supervisord and what that runs) and its
 database dropped at the end.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-import redis
 import pytest
+import redis
 
 from tests.conftest import free_port
 
@@ -34,8 +35,14 @@ class Stack:
 
     def ctl(self, *args: str) -> str:
         """Ask the stack's supervisord (supervisorctl), through deploy/localstack.py; return what it said."""
-        done = subprocess.run([sys.executable, "deploy/localstack.py", "ctl", *args], cwd=ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            [sys.executable, "deploy/localstack.py", "ctl", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         return done.stdout
 
     def pid(self, program: str) -> int:
@@ -72,7 +79,11 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     started = subprocess.run(
         [sys.executable, "deploy/localstack.py", "up", "--web", str(WEB_REPLICAS), "--checkout", "1"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     try:
         assert started.returncode == 0, started.stdout + started.stderr + _log_tails(run_dir / "logs")

@@ -1,4 +1,5 @@
 """A customer's steps through a stack's nginx, for the stack tests."""
+
 from __future__ import annotations
 
 import http.cookiejar

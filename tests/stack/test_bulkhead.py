@@ -6,14 +6,15 @@ busy page at once, and the cart, on the checkout replicas, answers as usual. The
 call (/cart/state/) is browsing for a first visit (buying when browsing is full) and buying for
 a visitor with a cart.
 """
+
 from __future__ import annotations
 
 import http.cookiejar
 import json
 import re
 import time
-import urllib.parse
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 

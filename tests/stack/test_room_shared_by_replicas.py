@@ -4,6 +4,7 @@ Every visitor talks to one replica of its own (straight to its port), so the ord
 the pace and the cap below can only hold if the replicas share the room.
 (This module sorts before test_stack.py, whose last test kills a replica.)
 """
+
 from __future__ import annotations
 
 import http.cookiejar
@@ -35,8 +36,14 @@ def room_left_off(stack):
 
 def manage(stack, *args: str) -> str:
     """Run a management command against the stack's database, as `make manage` does."""
-    env = {**stack.env, "DJANGO_SETTINGS_MODULE": "config.settings.production", "ENV_FILE": str(stack.run_dir / "stack.env")}
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **stack.env,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "ENV_FILE": str(stack.run_dir / "stack.env"),
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -136,20 +143,50 @@ def test_the_admin_switches_every_replica(stack):
     env_user = {"DJANGO_SUPERUSER_PASSWORD": password}
     stack.env.update(env_user)
     subprocess.run(  # idempotent: the user may exist from an earlier run of this test
-        [sys.executable, "manage.py", "createsuperuser", "--noinput", "--username", "boss", "--email", "boss@example.com"],
-        cwd=ROOT, env={**stack.env, "DJANGO_SETTINGS_MODULE": "config.settings.production",
-                       "ENV_FILE": str(stack.run_dir / "stack.env")}, capture_output=True, timeout=60,
+        [
+            sys.executable,
+            "manage.py",
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            "boss",
+            "--email",
+            "boss@example.com",
+        ],
+        cwd=ROOT,
+        env={
+            **stack.env,
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "ENV_FILE": str(stack.run_dir / "stack.env"),
+        },
+        capture_output=True,
+        timeout=60,
     )
     admin = Visitor(stack.url)
     login_page = admin.opener.open(f"{stack.url}/admin/login/", timeout=10).read().decode()
     post(admin, "/admin/login/", login_page, {"username": "boss", "password": password, "next": "/admin/"})
     change = "/admin/resilience/waitingroomconfig/1/change/"
     form_page = admin.opener.open(stack.url + change, timeout=10).read().decode()
-    post(admin, change, form_page, {
-        "mode": "off", "total_active_users": "1", "new_users_per_minute": "60", "session_duration": "15",
-        "min_users_per_minute": "30", "target_latency_ms": "500", "target_queue_ms": "250",
-        "protected_paths": "/", "message": "", "event_start_0": "", "event_start_1": "", "event_end_0": "", "event_end_1": "",
-    })
+    post(
+        admin,
+        change,
+        form_page,
+        {
+            "mode": "off",
+            "total_active_users": "1",
+            "new_users_per_minute": "60",
+            "session_duration": "15",
+            "min_users_per_minute": "30",
+            "target_latency_ms": "500",
+            "target_queue_ms": "250",
+            "protected_paths": "/",
+            "message": "",
+            "event_start_0": "",
+            "event_start_1": "",
+            "event_end_0": "",
+            "event_end_1": "",
+        },
+    )
 
     deadline = time.monotonic() + 15
     open_replicas: set[str] = set()

@@ -3,6 +3,7 @@ and a checkout placed through nginx is confirmed by the stack's worker, emailed 
 
 The tests run in file order; the replica-killing one comes last.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,7 +37,7 @@ def test_requests_spread_over_every_replica(stack):
         status, _ = get(f"{stack.url}/?q=spread{i}")  # distinct URLs: the microcache cannot answer
         assert status == 200
 
-    served = [requests_served(url) - was for url, was in zip(stack.replica_urls, before)]
+    served = [requests_served(url) - was for url, was in zip(stack.replica_urls, before, strict=True)]
     assert all(count >= 5 for count in served), served
 
 
@@ -65,8 +66,10 @@ def test_nginx_serves_tagged_and_junk_links_from_the_plain_pages_entry(stack):
     cache_status(page)
     # MISS means a key nginx never stored; once it has the plain page, a link keyed the same way
     # finds that entry (HIT, or EXPIRED and refreshed when its second is up).
-    tagged = [cache_status(f"{page}?utm_source=instagram&utm_campaign=spring&fbclid=IwAR{n}{time.time_ns()}")
-              for n in range(3)]
+    tagged = [
+        cache_status(f"{page}?utm_source=instagram&utm_campaign=spring&fbclid=IwAR{n}{time.time_ns()}")
+        for n in range(3)
+    ]
     junk = cache_status(f"{page}?junk={time.time_ns()}")
     searched = cache_status(f"{page}?q=oak{time.time_ns()}")  # a parameter the page reads: its own entry
 

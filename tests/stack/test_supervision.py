@@ -2,6 +2,7 @@
 seconds, serves again, and leaves no process of the old one behind (compose's `restart: unless-stopped`).
 A rolling restart takes each replica out of nginx's pools before it stops (Kubernetes' preStop).
 """
+
 from __future__ import annotations
 
 import os
@@ -79,8 +80,13 @@ def test_a_rolling_restart_drains_each_replica_from_nginx_before_replacing_it(st
     program, port = "web:web-2", int(stack.replica_urls[1].rsplit(":", 1)[1])
     old = stack.pid(program)
     upstreams = stack.run_dir / "upstream-web.conf"
-    restart = subprocess.Popen([sys.executable, "deploy/localstack.py", "restart", program], cwd=ROOT, env=stack.env,
-                               stdout=subprocess.PIPE, text=True)
+    restart = subprocess.Popen(
+        [sys.executable, "deploy/localstack.py", "restart", program],
+        cwd=ROOT,
+        env=stack.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         # While it drains: nginx sends it nothing new, the others serve, the old replica still runs.
         assert wait_until(lambda: re.search(rf"127\.0\.0\.1:{port} [^;]* down;", upstreams.read_text()), timeout=10)

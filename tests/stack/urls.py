@@ -1,10 +1,12 @@
 """The shop's URLs plus a page that takes its time, for the stack tests only (ROOT_URLCONF)."""
+
 import time
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from config.urls import handler404, handler500, urlpatterns as shop_urlpatterns  # noqa: F401
+from config.urls import handler404, handler500  # noqa: F401
+from config.urls import urlpatterns as shop_urlpatterns
 
 
 def slow(request: HttpRequest) -> HttpResponse:

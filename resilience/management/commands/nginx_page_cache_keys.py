@@ -1,4 +1,5 @@
 """`manage.py nginx_page_cache_keys`: print the microcache's key map (deploy/nginx/page-cache-keys.conf)."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand

@@ -1,13 +1,14 @@
 """`manage.py waitingroom on|off|auto|status|reset`: switch the room for every replica."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
+from resilience.waitingroom.adaptive import read_decision
 from resilience.waitingroom.config import RoomConfig
 from resilience.waitingroom.models import WaitingRoomConfig
-from resilience.waitingroom.adaptive import read_decision
 from resilience.waitingroom.store import RoomStoreError, room_reset, room_status
 
 NUMBERS = {
@@ -48,7 +49,7 @@ class Command(BaseCommand):
 
     def _apply(self, row: WaitingRoomConfig, mode: str, options: dict) -> None:
         row.mode = mode
-        for field, flag in NUMBERS.items():
+        for field in NUMBERS:
             if options[field] is not None:
                 setattr(row, field, options[field])
         if options["message"] is not None:
@@ -66,7 +67,9 @@ class Command(BaseCommand):
         try:
             row.full_clean()
         except ValidationError as error:
-            raise CommandError("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items()))
+            raise CommandError(
+                "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+            ) from error
         row.save()
         self.stdout.write(self.style.SUCCESS(f"Waiting room is now {mode}; every replica follows within seconds."))
 

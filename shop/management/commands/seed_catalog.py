@@ -1,4 +1,5 @@
 """Create the deterministic demo catalog; running it again adds nothing."""
+
 from __future__ import annotations
 
 import random
@@ -12,7 +13,14 @@ from shop.models import Category, Product
 
 CATEGORIES = {
     "Kitchen": ["Chef's Knife", "Cutting Board", "Saucepan", "Espresso Cup", "Salad Bowl", "Whisk"],
-    "Coffee & Tea": ["Pour-Over Kettle", "Coffee Grinder", "Tea Infuser", "French Press", "Matcha Whisk", "Coffee Beans"],
+    "Coffee & Tea": [
+        "Pour-Over Kettle",
+        "Coffee Grinder",
+        "Tea Infuser",
+        "French Press",
+        "Matcha Whisk",
+        "Coffee Beans",
+    ],
     "Home Office": ["Desk Lamp", "Notebook", "Monitor Stand", "Fountain Pen", "Desk Organizer", "Cable Tray"],
     "Outdoor": ["Camping Mug", "Trail Backpack", "Headlamp", "Water Bottle", "Hammock", "Camp Stove"],
     "Fitness": ["Yoga Mat", "Kettlebell", "Jump Rope", "Resistance Band", "Foam Roller", "Gym Towel"],
@@ -26,10 +34,39 @@ CATEGORIES = {
     "Pets": ["Dog Leash", "Cat Bed", "Food Bowl", "Chew Toy", "Pet Blanket", "Treat Jar"],
 }
 ADJECTIVES = [
-    "Classic", "Nordic", "Compact", "Everyday", "Heritage", "Studio", "Alpine", "Coastal", "Urban", "Field",
-    "Minimal", "Sturdy", "Featherlight", "Harbor", "Meadow", "Canyon", "Summit", "Orchard",
+    "Classic",
+    "Nordic",
+    "Compact",
+    "Everyday",
+    "Heritage",
+    "Studio",
+    "Alpine",
+    "Coastal",
+    "Urban",
+    "Field",
+    "Minimal",
+    "Sturdy",
+    "Featherlight",
+    "Harbor",
+    "Meadow",
+    "Canyon",
+    "Summit",
+    "Orchard",
 ]
-MATERIALS = ["Oak", "Linen", "Steel", "Ceramic", "Cotton", "Bamboo", "Walnut", "Copper", "Wool", "Glass", "Cork", "Slate"]
+MATERIALS = [
+    "Oak",
+    "Linen",
+    "Steel",
+    "Ceramic",
+    "Cotton",
+    "Bamboo",
+    "Walnut",
+    "Copper",
+    "Wool",
+    "Glass",
+    "Cork",
+    "Slate",
+]
 PRODUCTS_PER_CATEGORY = 80
 
 

@@ -1,4 +1,5 @@
 """/healthz and /readyz: liveness touches nothing; readiness reports each dependency."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """`manage.py waitingroom`: switch the room for every replica, and say what it holds."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Load shedding: a request that already waited too long in front of the app gets a 503 at once."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Visitors of the room in tests: a browser from an address, and what a response says of its place."""
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 The rule is tested as a function of what was measured (no clock, no sleeps); the wiring is
 tested through the real Redis with figures a test puts where the processes put theirs.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,10 +26,23 @@ AUTO = RoomConfig("auto", 100_000, 600, 120, ("/",), "", None, None, 60, 500, 25
 CALM = Decision(False, 600, {}, "")
 
 
-def step(previous: Decision, *, latency: float = 0.0, queue: float = 0.0, waiting: int = 0, now: float = 1000.0,
-         calm_since: float = 0.0) -> tuple[Decision, float]:
-    return decide(previous, config=AUTO, measured={"latency": latency, "queue": queue}, waiting=waiting, now=now,
-                  calm_since=calm_since)
+def step(
+    previous: Decision,
+    *,
+    latency: float = 0.0,
+    queue: float = 0.0,
+    waiting: int = 0,
+    now: float = 1000.0,
+    calm_since: float = 0.0,
+) -> tuple[Decision, float]:
+    return decide(
+        previous,
+        config=AUTO,
+        measured={"latency": latency, "queue": queue},
+        waiting=waiting,
+        now=now,
+        calm_since=calm_since,
+    )
 
 
 def test_over_target_the_room_engages_and_the_pace_falls_by_a_factor_each_step_down_to_the_floor():
@@ -76,8 +90,12 @@ def test_a_calm_room_stays_disengaged():
     assert not decision.engaged and decision.pace == 600
 
 
-AUTO_ROOM = {"total_active_users": 100_000, "new_users_per_minute": 6000, "target_latency_ms": 500,
-             "min_users_per_minute": 60}
+AUTO_ROOM = {
+    "total_active_users": 100_000,
+    "new_users_per_minute": 6000,
+    "target_latency_ms": 500,
+    "min_users_per_minute": 60,
+}
 
 
 @pytest.fixture
@@ -111,8 +129,18 @@ def test_slow_checkouts_make_auto_mode_queue_new_visitors_far_below_its_caps(aut
 @pytest.mark.django_db
 def test_status_and_metrics_say_why_the_room_is_engaged(product, capsys, client):
     # The command reads the database's row: switch the room as an operator would.
-    call_command("waitingroom", "auto", "--total-active-users", "100000", "--new-users-per-minute", "6000",
-                 "--target-latency-ms", "500", "--min-users-per-minute", "60")
+    call_command(
+        "waitingroom",
+        "auto",
+        "--total-active-users",
+        "100000",
+        "--new-users-per-minute",
+        "6000",
+        "--target-latency-ms",
+        "500",
+        "--min-users-per-minute",
+        "60",
+    )
     config_cache.clear()
     overloaded()
     Client(REMOTE_ADDR="198.51.100.2").get(CATALOG)
@@ -120,7 +148,9 @@ def test_status_and_metrics_say_why_the_room_is_engaged(product, capsys, client)
     call_command("waitingroom", "status")
     metrics = client.get("/metrics").content.decode()
 
-    assert "adaptive: engaged, pace 4200/min: latency p95 2000 ms is over its target of 500 ms" in capsys.readouterr().out
+    assert (
+        "adaptive: engaged, pace 4200/min: latency p95 2000 ms is over its target of 500 ms" in capsys.readouterr().out
+    )
     assert "stampede_waitingroom_adaptive_engaged 1.0" in metrics
     assert 'stampede_waitingroom_adaptive_measured_seconds{signal="latency"} 2.0' in metrics
     assert 'stampede_waitingroom_adaptive_target_seconds{signal="latency"} 0.5' in metrics

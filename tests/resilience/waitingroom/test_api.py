@@ -1,4 +1,5 @@
 """What the shop calls: placing an order frees the visitor's place in the room at once."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Tickets and passes: signed, aged, single-use where it matters; a forged one is no cookie at all."""
+
 from __future__ import annotations
 
 import time
@@ -31,7 +32,9 @@ def test_a_signed_ticket_and_pass_read_back_and_a_pass_replaces_the_ticket():
 
     assert (admitted.visitor, admitted.nonce) == ("abc", "n1")
     assert response.cookies[cookies.TICKET_COOKIE].value == ""  # the ticket is used up
-    assert response.cookies[cookies.PASS_COOKIE]["httponly"] and response.cookies[cookies.PASS_COOKIE]["samesite"] == "Lax"
+    assert (
+        response.cookies[cookies.PASS_COOKIE]["httponly"] and response.cookies[cookies.PASS_COOKIE]["samesite"] == "Lax"
+    )
 
 
 @room("on", total_active_users=5)
@@ -90,6 +93,7 @@ def test_a_tampered_or_expired_pass_is_not_honoured(product):
 
     stale = visitor("198.51.100.3")
     with mock.patch("django.core.signing.time.time", return_value=time.time() - 3600):
-        stale.cookies[cookies.PASS_COOKIE] = signing.dumps({"v": "x", "i": time.time() - 3600, "n": ""},
-                                                           salt=cookies.PASS_SALT)
+        stale.cookies[cookies.PASS_COOKIE] = signing.dumps(
+            {"v": "x", "i": time.time() - 3600, "n": ""}, salt=cookies.PASS_SALT
+        )
     assert is_queued(stale.get(CATALOG))

@@ -1,4 +1,5 @@
 """The room's middleware: who is queued, who passes, and what happens when its Redis is down."""
+
 from __future__ import annotations
 
 import pytest

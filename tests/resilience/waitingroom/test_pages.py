@@ -1,4 +1,5 @@
 """The queue page and its JSON twin: the place in line, an honest estimate, a polite refresh."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The room's shared state in the real Redis: first come first served, caps, floods, abandonment, events."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,7 +25,7 @@ def test_visitors_are_let_in_first_come_first_served_within_the_active_cap(produ
     room_release(visitor="earlier-1")
     results = [browser.get(CATALOG) for browser in reversed(line)]  # the last in line asks first
 
-    admitted = [browser for browser, result in zip(reversed(line), results) if not is_queued(result)]
+    admitted = [browser for browser, result in zip(reversed(line), results, strict=True) if not is_queued(result)]
     assert set(admitted) == {line[0], line[1]}  # the two at the front, whoever asked first
     assert status().active_users == 2
     assert [position(line[n].get(CATALOG)) for n in range(2, 5)] == [1, 2, 3]

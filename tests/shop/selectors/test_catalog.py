@@ -1,4 +1,5 @@
 """The catalog is served from caches, and an edit shows on the very next request."""
+
 from __future__ import annotations
 
 import time
@@ -33,14 +34,23 @@ def catalog_page_is_stale() -> bool:
 
 def admin_edit(admin_client, product: Product, **changes) -> None:
     form = {
-        "category": product.category_id, "name": product.name, "slug": product.slug, "description": product.description,
-        "price": product.price, "currency": product.currency, "is_active": "on", "stock_adjustment": 0, **changes,
+        "category": product.category_id,
+        "name": product.name,
+        "slug": product.slug,
+        "description": product.description,
+        "price": product.price,
+        "currency": product.currency,
+        "is_active": "on",
+        "stock_adjustment": 0,
+        **changes,
     }
     response = admin_client.post(reverse("admin:shop_product_change", args=[product.pk]), form)
     assert response.status_code == 302, response.content.decode()[:500]
 
 
-def test_an_admin_edit_of_a_product_shows_on_the_next_request(client, admin_client, product, django_capture_on_commit_callbacks):
+def test_an_admin_edit_of_a_product_shows_on_the_next_request(
+    client, admin_client, product, django_capture_on_commit_callbacks
+):
     assert "Oak Cutting Board" in client.get(CATALOG).content.decode()
     assert "Oak Cutting Board" in client.get(product.get_absolute_url()).content.decode()
 
@@ -53,7 +63,9 @@ def test_an_admin_edit_of_a_product_shows_on_the_next_request(client, admin_clie
     assert "Walnut Cutting Board" in detail and "€24.50" in detail
 
 
-def test_a_product_hidden_in_the_admin_leaves_the_catalog_at_once(client, admin_client, product, django_capture_on_commit_callbacks):
+def test_a_product_hidden_in_the_admin_leaves_the_catalog_at_once(
+    client, admin_client, product, django_capture_on_commit_callbacks
+):
     client.get(CATALOG)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -63,7 +75,9 @@ def test_a_product_hidden_in_the_admin_leaves_the_catalog_at_once(client, admin_
     assert client.get(product.get_absolute_url()).status_code == 404
 
 
-def test_a_product_that_sells_out_at_checkout_shows_sold_out_at_once(client, category, customer, django_capture_on_commit_callbacks):
+def test_a_product_that_sells_out_at_checkout_shows_sold_out_at_once(
+    client, category, customer, django_capture_on_commit_callbacks
+):
     last_one = ProductFactory(category=category, name="Copper Kettle", stock=1)
     assert "Sold out" not in client.get(last_one.get_absolute_url()).content.decode()
     buyer = Client()

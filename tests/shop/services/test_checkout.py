@@ -1,4 +1,5 @@
 """Checkout: one transaction writes the order and reserves stock; a key makes it idempotent."""
+
 from __future__ import annotations
 
 import uuid

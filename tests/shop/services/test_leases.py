@@ -4,6 +4,7 @@ A task claims its order before working on it; the sweeper and a starting worker 
 what nobody works on, and never what a live process holds. Lapses are simulated by setting
 timestamps in the past, never by waiting.
 """
+
 from __future__ import annotations
 
 import socket
@@ -57,7 +58,9 @@ def lapse(order: Order) -> None:
 
 
 def lease_of(order: Order) -> dict:
-    return Order.objects.values("lease_host", "lease_pid", "lease_task_id", "lease_claimed_at", "lease_until").get(pk=order.pk)
+    return Order.objects.values("lease_host", "lease_pid", "lease_task_id", "lease_claimed_at", "lease_until").get(
+        pk=order.pk
+    )
 
 
 def status_of(order: Order) -> str:
@@ -203,7 +206,9 @@ def test_an_order_queued_again_is_not_queued_at_every_sweep_while_its_message_wa
 
 
 def test_the_default_schedule_finds_an_unclaimed_order_well_within_a_minute(settings):
-    worst_case = settings.SHOP_ORDER_UNCLAIMED_AFTER_SECONDS + settings.CELERY_BEAT_SCHEDULE["sweep-stuck-orders"]["schedule"]
+    worst_case = (
+        settings.SHOP_ORDER_UNCLAIMED_AFTER_SECONDS + settings.CELERY_BEAT_SCHEDULE["sweep-stuck-orders"]["schedule"]
+    )
 
     assert worst_case <= 45  # and a few seconds to process it
 
@@ -234,7 +239,9 @@ def test_a_starting_worker_at_once_recovers_an_order_whose_process_on_this_machi
     alive = new_order(product)
     order_lease_claim(order_id=alive.pk, holder=LeaseHolder(host=HOST, task_id="alive"))  # this very process
     elsewhere = new_order(product)
-    order_lease_claim(order_id=elsewhere.pk, holder=LeaseHolder(host="another-machine", pid=pid_of_a_finished_process()))
+    order_lease_claim(
+        order_id=elsewhere.pk, holder=LeaseHolder(host="another-machine", pid=pid_of_a_finished_process())
+    )
 
     worker_ready.send(sender=None)
 
@@ -262,7 +269,9 @@ def test_a_task_waiting_to_retry_keeps_its_order_from_the_sweeper(celery_worker,
 
     # The first attempt failed and its retry waits: the lease covers the wait, beyond a fresh claim.
     assert wait_until(lambda: lease_of(order)["lease_claimed_at"] is not None)
-    assert wait_until(lambda: (lambda lease: lease["lease_until"] - lease["lease_claimed_at"] > lease_duration())(lease_of(order)))
+    assert wait_until(
+        lambda: (lambda lease: lease["lease_until"] - lease["lease_claimed_at"] > lease_duration())(lease_of(order))
+    )
     assert orders_requeue_stuck() == 0
 
     settings.SHOP_FAKE_PAYMENT_OUTCOME = "approve"

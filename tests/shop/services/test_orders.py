@@ -3,6 +3,7 @@
 pending -> paid -> confirmed (email sent), or failed with stock released. Every step
 is idempotent, and the sweeper recovers what the queue lost (leases: test_leases.py).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -135,7 +136,9 @@ def test_the_sweeper_leaves_settled_and_recent_orders_alone(product):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_order_the_broker_refused_is_taken_by_the_next_sweep_without_waiting_out_the_threshold(category, broker_outage):
+def test_an_order_the_broker_refused_is_taken_by_the_next_sweep_without_waiting_out_the_threshold(
+    category, broker_outage
+):
     order = place_order(ProductFactory(category=category, stock=5))  # seconds old: well under the threshold
 
     broker_outage()  # the broker is back
@@ -145,7 +148,9 @@ def test_an_order_the_broker_refused_is_taken_by_the_next_sweep_without_waiting_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_checkout_with_the_broker_down_accepts_the_order_and_the_sweeper_processes_it(category, broker_outage, settings):
+def test_checkout_with_the_broker_down_accepts_the_order_and_the_sweeper_processes_it(
+    category, broker_outage, settings
+):
     settings.SHOP_ORDER_UNCLAIMED_AFTER_SECONDS = 0
     product = ProductFactory(category=category, stock=5)
 

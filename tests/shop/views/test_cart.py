@@ -1,8 +1,8 @@
 """The session cart: add, change, remove; every bad input is refused in words and changes nothing."""
+
 from __future__ import annotations
 
 import re
-
 from decimal import Decimal
 
 import pytest

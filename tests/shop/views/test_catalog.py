@@ -1,4 +1,5 @@
 """Catalog: list, category, search, sort and paging; bad parameters are refused in words; queries stay bounded."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -139,8 +140,17 @@ def test_an_empty_category_has_one_empty_page_and_no_second(client, category):
         ({"q": "x" * 101}, "at most 100 characters"),
         ({"q": "oak\x00"}, "Null characters are not allowed."),
     ],
-    ids=["page-word", "page-negative", "page-zero", "page-decimal", "page-huge", "sort-injection", "sort-unknown",
-         "q-too-long", "q-null-byte"],
+    ids=[
+        "page-word",
+        "page-negative",
+        "page-zero",
+        "page-decimal",
+        "page-huge",
+        "sort-injection",
+        "sort-unknown",
+        "q-too-long",
+        "q-null-byte",
+    ],
 )
 def test_bad_catalog_parameters_are_refused_with_a_clear_message(client, category, params, message):
     ProductFactory(category=category)
@@ -218,7 +228,9 @@ def test_a_product_page_runs_two_queries(client, thirty_products_in_three_catego
 
 
 @pytest.mark.parametrize("page", ["list", "category", "search", "product"])
-def test_a_warm_catalog_page_runs_no_query_at_all(client, thirty_products_in_three_categories, django_assert_num_queries, page):
+def test_a_warm_catalog_page_runs_no_query_at_all(
+    client, thirty_products_in_three_categories, django_assert_num_queries, page
+):
     url = {
         "list": CATALOG,
         "category": reverse("shop:category", kwargs={"slug": "garden"}),

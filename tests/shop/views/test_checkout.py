@@ -1,4 +1,5 @@
 """Checkout in the browser: one order per checkout form, and the cart is where a refusal lands."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,12 +1,13 @@
 """Checkout input: a bad form is answered with what is wrong, and nothing is ordered or reserved."""
+
 from __future__ import annotations
 
 import time
 import uuid
 
 import pytest
-from django.core import signing
 from django.contrib.sessions.models import Session
+from django.core import signing
 from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
@@ -114,8 +115,17 @@ def tampered(token: str) -> str:
         (lambda monkeypatch, session: checkout_token_new("another-visitors-session"), NOT_VALID),
         (expired_token, "This checkout page has expired. Please check your details and submit again."),
     ],
-    ids=["tampered", "unsigned", "empty", "too-long", "signed-garbage", "other-salt", "no-session-in-salt",
-         "other-session", "expired"],
+    ids=[
+        "tampered",
+        "unsigned",
+        "empty",
+        "too-long",
+        "signed-garbage",
+        "other-salt",
+        "no-session-in-salt",
+        "other-session",
+        "expired",
+    ],
 )
 def test_a_bad_token_is_refused_and_the_page_carries_a_fresh_valid_one(
     shopper, product, customer, monkeypatch, make_token, message
@@ -128,7 +138,9 @@ def test_a_bad_token_is_refused_and_the_page_carries_a_fresh_valid_one(
     assert_nothing_ordered(product)
     fresh = rendered_token(response)
     assert fresh != bad_token
-    uuid.UUID(signing.loads(fresh, salt=checkout_token_salt(shopper.session.session_key), max_age=CHECKOUT_TOKEN_MAX_AGE))
+    uuid.UUID(
+        signing.loads(fresh, salt=checkout_token_salt(shopper.session.session_key), max_age=CHECKOUT_TOKEN_MAX_AGE)
+    )
     assertContains(response, f'value="{fresh}"', status_code=400)
 
 
