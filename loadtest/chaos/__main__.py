@@ -4,7 +4,7 @@
     python -m loadtest.chaos --quick               # shorter and smaller: what CI runs
     python -m loadtest.chaos --only worker-killed,broker-down
 
-The scenarios are in scenarios.py (and overload.py), what they stand on in scene.py.
+The scenarios are in scenarios.py, outages.py and overload.py; what they stand on in scene.py.
 
 A scenario starts a `make stack` of its own (loadtest/stacks.py: free ports, its own database,
 under supervisord), lets customers buy through nginx from loopback addresses of their own
@@ -12,6 +12,7 @@ under supervisord), lets customers buy through nginx from loopback addresses of 
 (loadtest/audit.py). It prints its figure and its pass; the command fails when one misses.
 Results: var/chaos/summary.json.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -7,9 +7,11 @@ crowd and the pages it asks for take what the shop's checkout leaves. The crowd 
 address, which changes nothing here: browsing has no per-address limit (cart and checkout do,
 and the customers each have an address of their own).
 
-Pass: at least 90% of the offered rate arrived (else the crowd, not the shop, fell short); the excess is answered 503 or 429 in under 100 ms at nginx (its access log's timing);
-checkout's p99 while overloaded is within 2x its p99 before; nothing lost or charged twice.
+Pass: at least 90% of the offered rate arrived (else the crowd, not the shop, fell short);
+the excess is answered 503 or 429 in under 100 ms at nginx (its access log's timing); checkout's
+p99 while overloaded is within 2x its p99 before; nothing lost or charged twice.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,9 +35,28 @@ SEARCH = re.compile(r'"GET /\?q=overload-\S+ HTTP/[\d.]+" (?P<status>\d{3}) .* t
 
 def crowd(url: str, *, seconds: int, connections: int, pause_ms: int) -> dict[str, int]:
     """Run the crowd against ``url``; the count of each status it was answered."""
-    done = subprocess.run(["nice", "-n", CROWD_NICE, "wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s",
-                           "-s", str(SCRIPT), url], env={"PAUSE_MS": str(pause_ms), "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=seconds + 60, check=True)
+    done = subprocess.run(
+        [
+            "nice",
+            "-n",
+            CROWD_NICE,
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "-s",
+            str(SCRIPT),
+            url,
+        ],
+        env={"PAUSE_MS": str(pause_ms), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    )
     return json.loads(done.stdout.split("STATUSES ", 1)[1].splitlines()[0])
 
 
@@ -56,9 +77,16 @@ def overload(*, quick: bool) -> Figure:
         offered = OVERLOAD * capacity
         pause_ms = max(1, round(CONNECTIONS * 1000 / offered))  # each connection's share of the offered rate
         buying_until = time.monotonic() + calm + loaded
-        buying = in_background(lambda: customers_while(lambda: time.monotonic() < buying_until, s.stack.url,
-                                                       s.product_path, concurrency=3, recorder=s.recorder,
-                                                       tally=s.tally))
+        buying = in_background(
+            lambda: customers_while(
+                lambda: time.monotonic() < buying_until,
+                s.stack.url,
+                s.product_path,
+                concurrency=3,
+                recorder=s.recorder,
+                tally=s.tally,
+            )
+        )
         time.sleep(calm)
         started = time.time()
         statuses = crowd(s.stack.url, seconds=loaded, connections=CONNECTIONS, pause_ms=pause_ms)
@@ -74,18 +102,47 @@ def overload(*, quick: bool) -> Figure:
     refused_p99 = percentile(refused, 0.99)
     promises = kept_promises(audit)
     arrived = len(searches) / loaded
-    passed = (arrived >= 0.9 * offered and bool(refused) and refused_p99 < FAST_MS and not other and before is not None and during is not None
-              and during <= 2 * before and not any(promises.values()))
-    comparison = (f"checkout p99 {_ms(before)} before, {_ms(during)} overloaded ({during / before:.2f}x)"
-                  if before and during else "too few checkouts to compare")
-    summary = (f"capacity {capacity:.0f} pages/s, {OVERLOAD}x offered: {arrived:.0f}/s arrived ({arrived / capacity:.1f}x), "
-               f"{len(refused)} of {len(searches)} answered 503/429, p99 {_ms(refused_p99)} at nginx"
-               f"{'; other statuses ' + str(other) if other else ''}; {comparison}; {promised(promises)}")
-    return Figure("overload", passed, summary,
-                  {"capacity_per_second": capacity, "capacity_statuses": served, "offered_per_second": offered, "pause_ms": pause_ms,
-                   "arrived_per_second": round(arrived, 1), "crowd_statuses": statuses, "searches": len(searches), "refused": len(refused),
-                   "refused_p99_ms": refused_p99, "other_statuses": other, "checkout_p99_before_ms": before,
-                   "checkout_p99_overloaded_ms": during, "checkouts": len(checkouts), **promises})
+    passed = (
+        arrived >= 0.9 * offered
+        and bool(refused)
+        and refused_p99 < FAST_MS
+        and not other
+        and before is not None
+        and during is not None
+        and during <= 2 * before
+        and not any(promises.values())
+    )
+    comparison = (
+        f"checkout p99 {_ms(before)} before, {_ms(during)} overloaded ({during / before:.2f}x)"
+        if before and during
+        else "too few checkouts to compare"
+    )
+    summary = (
+        f"capacity {capacity:.0f} pages/s, {OVERLOAD}x offered: {arrived:.0f}/s arrived ({arrived / capacity:.1f}x), "
+        f"{len(refused)} of {len(searches)} answered 503/429, p99 {_ms(refused_p99)} at nginx"
+        f"{'; other statuses ' + str(other) if other else ''}; {comparison}; {promised(promises)}"
+    )
+    return Figure(
+        "overload",
+        passed,
+        summary,
+        {
+            "capacity_per_second": capacity,
+            "capacity_statuses": served,
+            "offered_per_second": offered,
+            "pause_ms": pause_ms,
+            "arrived_per_second": round(arrived, 1),
+            "crowd_statuses": statuses,
+            "searches": len(searches),
+            "refused": len(refused),
+            "refused_p99_ms": refused_p99,
+            "other_statuses": other,
+            "checkout_p99_before_ms": before,
+            "checkout_p99_overloaded_ms": during,
+            "checkouts": len(checkouts),
+            **promises,
+        },
+    )
 
 
 def _ms(value: float | None) -> str:

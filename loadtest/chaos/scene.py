@@ -1,4 +1,5 @@
 """What every chaos scenario stands on: a stack of its own with its catalog, its customers' record, its figure."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 
-from loadtest.record import Recorder
+from loadtest.record import Recorder, read_events
 from loadtest.run import GATEWAY, Target, fresh
 from loadtest.shoppers import Tally
 from loadtest.stacks import ROOT, OwnStack
@@ -50,9 +51,19 @@ class Scene:
 
     def supervisor(self, *args: str, check: bool = True) -> str:
         """Run supervisorctl against the scenario's stack; what it printed."""
-        done = subprocess.run([sys.executable, "-m", "supervisor.supervisorctl", "-c",
-                               str(self.stack.run_dir / "supervisord.conf"), *args],
-                              check=check, capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "supervisor.supervisorctl",
+                "-c",
+                str(self.stack.run_dir / "supervisord.conf"),
+                *args,
+            ],
+            check=check,
+            capture_output=True,
+            text=True,
+        )
         return done.stdout.strip()
 
     def kill(self, program: str) -> int:
@@ -74,14 +85,31 @@ class Scene:
 
     def audit(self, settle_seconds: float = 240) -> dict:
         self.recorder.close(scenario="chaos")
-        return json.loads(self.target.run("-m", "loadtest.audit", "check", "--folder", str(self.folder),
-                                          "--record", str(self.folder / "record"), "--settle-seconds",
-                                          str(settle_seconds)))
+        return json.loads(
+            self.target.run(
+                "-m",
+                "loadtest.audit",
+                "check",
+                "--folder",
+                str(self.folder),
+                "--record",
+                str(self.folder / "record"),
+                "--settle-seconds",
+                str(settle_seconds),
+            )
+        )
 
 
 @contextmanager
-def scene(name: str, *, web: int = 1, checkout: int = 1, env: dict[str, str] | None = None,
-          featured_stock: int = 100_000, database_port: int | None = None) -> Iterator[Scene]:
+def scene(
+    name: str,
+    *,
+    web: int = 1,
+    checkout: int = 1,
+    env: dict[str, str] | None = None,
+    featured_stock: int = 100_000,
+    database_port: int | None = None,
+) -> Iterator[Scene]:
     """A stack of the scenario's own, its catalog prepared; ``database_port``: reach PostgreSQL through it."""
     folder = fresh(RESULTS / name)
     run_id = f"{name.replace('-', '_')}_{os.getpid()}"
@@ -89,8 +117,9 @@ def scene(name: str, *, web: int = 1, checkout: int = 1, env: dict[str, str] | N
     env = {**GATEWAY, **(env or {})}
     if database_port:
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{database_port}/{database}"
-    with OwnStack(name=f"chaos-{run_id}", web=web, checkout=checkout, database=database, env=env,
-                  run_dir=folder / "stack") as stack:
+    with OwnStack(
+        name=f"chaos-{run_id}", web=web, checkout=checkout, database=database, env=env, run_dir=folder / "stack"
+    ) as stack:
         target = Target.read(stack.run_dir)
         target.run("-m", "loadtest.audit", "prepare", "--folder", str(folder), "--featured-stock", str(featured_stock))
         featured = json.loads((folder / "catalog.json").read_text())["featured"]
@@ -121,8 +150,17 @@ def in_background(work: Callable[[], object]) -> Callable[[], object]:
 
 def kept_promises(audit: dict) -> dict:
     """The audit's figures every scenario must meet: nothing lost, charged twice or left unfinished."""
-    kept = {name: audit[name] for name in ("orders_lost", "orders_unsettled", "duplicate_charges",
-                                           "duplicate_emails", "confirmed_without_charge", "oversold")}
+    kept = {
+        name: audit[name]
+        for name in (
+            "orders_lost",
+            "orders_unsettled",
+            "duplicate_charges",
+            "duplicate_emails",
+            "confirmed_without_charge",
+            "oversold",
+        )
+    }
     return {**kept, "products_stock_not_conserved": len(audit["stock_not_conserved"])}
 
 
@@ -130,3 +168,32 @@ def promised(promises: dict) -> str:
     """The audit's promises in words: all kept, or which were broken."""
     broken = {name: n for name, n in promises.items() if n}
     return "nothing lost, unfinished or charged twice" if not broken else f"BROKEN: {broken}"
+
+
+# What the scenarios' visitors browse: catalog pages, some cached, some searched.
+PAGES = [
+    "/",
+    "/?sort=price",
+    "/?page=2",
+    "/category/kitchen/",
+    "/category/fitness/",
+    "/?q=oak",
+    "/?q=lamp",
+    "/?q=mat&sort=newest",
+    "/?page=3&sort=-price",
+]
+
+
+def going_for(seconds: float) -> Callable[[], bool]:
+    """A ``going`` for the shoppers: true for the next ``seconds``."""
+    deadline = time.monotonic() + seconds
+    return lambda: time.monotonic() < deadline
+
+
+def recorded(s: Scene, kind: str) -> list[dict]:
+    """The events of ``kind`` the scenario's customers recorded (checkout, buyer...)."""
+    return [e for e in read_events(s.folder / "record") if e["type"] == kind]
+
+
+def in_seconds(seconds: float | None) -> str:
+    return "never" if seconds is None else f"{seconds:.1f} s"
