@@ -16,17 +16,15 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from loadtest import report
 from loadtest.monitoring import INTERVAL_SECONDS, Prometheus
 from loadtest.shapes import shape_for
-from loadtest.stacks import ROOT, OwnStack
+from loadtest.stacks import ROOT, OwnStack, Target, fresh
 
 RESULTS = ROOT / "var" / "loadtest"
 # A card processor that answers in half a second: in the 2023 configuration checkout waits for it.
@@ -70,41 +68,6 @@ CONFIGURATIONS = {
     },
 }
 SALE_UNITS = {False: 100, True: 50}  # the flash sale's stock (full, quick)
-
-
-@dataclass
-class Target:
-    """What a run needs to know of the stack it measures."""
-
-    url: str
-    web_ports: list[int]
-    checkout_ports: list[int]
-    worker_metrics_port: int
-    settings_module: str
-    env_file: str
-    nginx_cache_dir: str
-
-    @classmethod
-    def read(cls, run_dir: Path) -> Target:
-        described = json.loads((run_dir / "stack.json").read_text())
-        return cls(**{name: described[name] for name in cls.__dataclass_fields__})
-
-    def settings(self) -> dict[str, str]:
-        """The stack's own settings, as `make stack` wrote them (stack.env)."""
-        lines = Path(self.env_file).read_text().splitlines()
-        return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-
-    def run(self, *command: str) -> str:
-        """Run a Python command inside the stack's settings; return what it printed."""
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": self.settings_module,
-            "ENV_FILE": self.env_file,
-            "PYTHONPATH": str(ROOT),
-        }
-        return subprocess.run(
-            [sys.executable, *command], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-        ).stdout
 
 
 def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: tuple | None) -> dict:
@@ -203,13 +166,6 @@ def _more_open_files() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = 65536 if hard == resource.RLIM_INFINITY else max(soft, min(hard, 65536))
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-
-
-def fresh(folder: Path) -> Path:
-    """An empty results folder: nothing of an earlier sitting is counted."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder
 
 
 def run_own_stack(name: str, *, scenario: str, quick: bool, folder: Path) -> dict:

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -147,3 +148,45 @@ def caches_empty(*, prefix: str, cache_url: str, nginx_cache_dir: str) -> int:
     for entry in Path(nginx_cache_dir).iterdir():
         shutil.rmtree(entry, ignore_errors=True)
     return len(doomed)
+
+
+@dataclass
+class Target:
+    """What a run needs to know of the stack it measures."""
+
+    url: str
+    web_ports: list[int]
+    checkout_ports: list[int]
+    worker_metrics_port: int
+    settings_module: str
+    env_file: str
+    nginx_cache_dir: str
+
+    @classmethod
+    def read(cls, run_dir: Path) -> Target:
+        described = json.loads((run_dir / "stack.json").read_text())
+        return cls(**{name: described[name] for name in cls.__dataclass_fields__})
+
+    def settings(self) -> dict[str, str]:
+        """The stack's own settings, as `make stack` wrote them (stack.env)."""
+        lines = Path(self.env_file).read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+    def run(self, *command: str) -> str:
+        """Run a Python command inside the stack's settings; return what it printed."""
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": self.settings_module,
+            "ENV_FILE": self.env_file,
+            "PYTHONPATH": str(ROOT),
+        }
+        return subprocess.run(
+            [sys.executable, *command], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        ).stdout
+
+
+def fresh(folder: Path) -> Path:
+    """An empty results folder: nothing of an earlier sitting is counted."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder

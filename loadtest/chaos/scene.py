@@ -17,9 +17,9 @@ from pathlib import Path
 import psycopg
 
 from loadtest.record import Recorder, read_events
-from loadtest.run import GATEWAY, Target, fresh
+from loadtest.run import GATEWAY
 from loadtest.shoppers import Tally
-from loadtest.stacks import ROOT, OwnStack
+from loadtest.stacks import ROOT, OwnStack, Target, fresh
 
 RESULTS = ROOT / "var" / "chaos"
 RECOVERY_SECONDS = 60  # the bar: every order processed within a minute of the fault's end

@@ -23,3 +23,18 @@ def checkout_token(client: Client) -> str:
 
 def submit_checkout(client: Client, token: str, customer: dict[str, str]):
     return client.post(reverse("shop:checkout"), {**customer, "token": token})
+
+
+def product_change_form(product, **changes) -> dict:
+    """The admin's product change form as the browser would post it, with ``changes`` applied."""
+    return {
+        "category": product.category_id,
+        "name": product.name,
+        "slug": product.slug,
+        "description": product.description,
+        "price": product.price,
+        "currency": product.currency,
+        "is_active": "on",
+        "stock_adjustment": 0,
+        **changes,
+    }

@@ -13,26 +13,12 @@ from pytest_django.asserts import assertRedirects
 from shop.models import Order, Product
 from shop.services.stock import stock_reserve
 from tests.factories import CategoryFactory, OrderFactory, OrderLineFactory, ProductFactory
+from tests.shop.helpers import product_change_form
 
 pytestmark = pytest.mark.django_db
 
 PRODUCTS = reverse("admin:shop_product_changelist")
 ORDERS = reverse("admin:shop_order_changelist")
-
-
-def change_form(product: Product, **changes) -> dict:
-    """Return the product change form as the browser would post it, with ``changes`` applied."""
-    return {
-        "category": product.category_id,
-        "name": product.name,
-        "slug": product.slug,
-        "description": product.description,
-        "price": product.price,
-        "currency": product.currency,
-        "is_active": "on",
-        "stock_adjustment": 0,
-        **changes,
-    }
 
 
 def stock_of(product: Product) -> int:
@@ -70,7 +56,7 @@ def test_the_order_change_page_loads(admin_client, product):
 def test_a_stock_adjustment_adds_to_the_stock(admin_client, product):
     url = reverse("admin:shop_product_change", args=[product.pk])
 
-    response = admin_client.post(url, change_form(product, stock_adjustment=5))
+    response = admin_client.post(url, product_change_form(product, stock_adjustment=5))
 
     assertRedirects(response, PRODUCTS, fetch_redirect_response=False)
     assert stock_of(product) == 15
@@ -79,7 +65,7 @@ def test_a_stock_adjustment_adds_to_the_stock(admin_client, product):
 def test_a_negative_adjustment_removes_stock(admin_client, product):
     url = reverse("admin:shop_product_change", args=[product.pk])
 
-    admin_client.post(url, change_form(product, stock_adjustment=-4))
+    admin_client.post(url, product_change_form(product, stock_adjustment=-4))
 
     assert stock_of(product) == 6
 
@@ -87,7 +73,7 @@ def test_a_negative_adjustment_removes_stock(admin_client, product):
 def test_an_adjustment_below_zero_changes_nothing_and_says_why(admin_client, product):
     url = reverse("admin:shop_product_change", args=[product.pk])
 
-    response = admin_client.post(url, change_form(product, stock_adjustment=-11, name="Renamed"))
+    response = admin_client.post(url, product_change_form(product, stock_adjustment=-11, name="Renamed"))
 
     assert response.status_code == 200  # the form comes back with the error; nothing is saved
     assert "Only 10 units are on hand; you cannot remove 11." in response.content.decode()
@@ -109,7 +95,7 @@ def test_an_adjustment_below_zero_changes_nothing_and_says_why(admin_client, pro
 def test_a_malformed_adjustment_is_a_form_error_and_saves_nothing(admin_client, product, adjustment, message):
     url = reverse("admin:shop_product_change", args=[product.pk])
 
-    response = admin_client.post(url, change_form(product, name="Renamed", stock_adjustment=adjustment))
+    response = admin_client.post(url, product_change_form(product, name="Renamed", stock_adjustment=adjustment))
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["stock_adjustment"] == [message]
@@ -120,7 +106,7 @@ def test_a_malformed_adjustment_is_a_form_error_and_saves_nothing(admin_client, 
 def test_a_stock_number_posted_with_the_form_is_ignored(admin_client, product):
     url = reverse("admin:shop_product_change", args=[product.pk])
 
-    admin_client.post(url, change_form(product, stock=500))
+    admin_client.post(url, product_change_form(product, stock=500))
 
     assert stock_of(product) == 10
 
@@ -130,7 +116,7 @@ def test_saving_a_form_loaded_before_a_checkout_keeps_the_checkouts_reservation(
     assert admin_client.get(url).context["original"].stock == 10
     stock_reserve(product_id=product.pk, quantity=3)  # a customer checks out while the form is open
 
-    admin_client.post(url, change_form(product, name="Oak Cutting Board, large"))
+    admin_client.post(url, product_change_form(product, name="Oak Cutting Board, large"))
 
     saved = Product.objects.get(pk=product.pk)
     assert (saved.name, saved.stock) == ("Oak Cutting Board, large", 7)
@@ -143,7 +129,8 @@ def test_a_reservation_made_while_the_save_is_in_flight_is_kept(admin_client, pr
     pre_save.connect(checkout_meanwhile, sender=Product)
     try:
         admin_client.post(
-            reverse("admin:shop_product_change", args=[product.pk]), change_form(product, price=Decimal("21.00"))
+            reverse("admin:shop_product_change", args=[product.pk]),
+            product_change_form(product, price=Decimal("21.00")),
         )
     finally:
         pre_save.disconnect(checkout_meanwhile, sender=Product)
@@ -153,7 +140,7 @@ def test_a_reservation_made_while_the_save_is_in_flight_is_kept(admin_client, pr
 
 
 def test_a_new_product_starts_with_its_adjustment_as_stock(admin_client, category):
-    data = change_form(ProductFactory.build(category=category, slug="linen-apron"), stock_adjustment=12)
+    data = product_change_form(ProductFactory.build(category=category, slug="linen-apron"), stock_adjustment=12)
 
     response = admin_client.post(reverse("admin:shop_product_add"), data)
 

@@ -15,7 +15,7 @@ from shop.models import Product
 from shop.selectors import product_get_by_id
 from tests.concurrency import run_concurrently, wait_until
 from tests.factories import ProductFactory
-from tests.shop.helpers import add_to_cart, checkout_token, submit_checkout
+from tests.shop.helpers import add_to_cart, checkout_token, product_change_form, submit_checkout
 
 pytestmark = pytest.mark.django_db
 
@@ -33,18 +33,9 @@ def catalog_page_is_stale() -> bool:
 
 
 def admin_edit(admin_client, product: Product, **changes) -> None:
-    form = {
-        "category": product.category_id,
-        "name": product.name,
-        "slug": product.slug,
-        "description": product.description,
-        "price": product.price,
-        "currency": product.currency,
-        "is_active": "on",
-        "stock_adjustment": 0,
-        **changes,
-    }
-    response = admin_client.post(reverse("admin:shop_product_change", args=[product.pk]), form)
+    response = admin_client.post(
+        reverse("admin:shop_product_change", args=[product.pk]), product_change_form(product, **changes)
+    )
     assert response.status_code == 302, response.content.decode()[:500]
 
 
