@@ -3,7 +3,8 @@
     with OwnStack(name="bench-1", web=1, database="stampede_bench") as stack:
         ...  # stack.url is nginx; stack.replica_urls are the gunicorn replicas
 
-Used by `make bench` and `make loadtest`, so both measure exactly what `make stack` runs.
+Used by `make bench`, `make loadtest` and `make chaos`, so all measure exactly what `make stack` runs.
+Target is what a run reads of a stack it measures (its own, or a running `make stack`).
 """
 
 from __future__ import annotations
