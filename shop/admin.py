@@ -83,6 +83,17 @@ class OrderLineInline(admin.TabularInline):
 
 # Which worker process holds the order, and until when: what support looks at when one seems stuck.
 LEASE_FIELDS = ["lease_host", "lease_pid", "lease_claimed_at", "lease_until"]
+# What the shop recorded about an order: shown to staff, never edited by hand.
+RECORDED_FIELDS = [
+    "total",
+    "currency",
+    "payment_reference",
+    "failure_reason",
+    "created_at",
+    "updated_at",
+    "confirmed_at",
+    *LEASE_FIELDS,
+]
 
 
 @admin.register(Order)
@@ -92,36 +103,8 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["number", "email", "full_name", "payment_reference"]
     date_hierarchy = "created_at"
     inlines = [OrderLineInline]
-    readonly_fields = [
-        "number",
-        "status",
-        "total",
-        "currency",
-        "payment_reference",
-        "failure_reason",
-        "created_at",
-        "updated_at",
-        "confirmed_at",
-        *LEASE_FIELDS,
-    ]
-    fields = [
-        "number",
-        "status",
-        "email",
-        "full_name",
-        "address",
-        "postal_code",
-        "city",
-        "country",
-        "total",
-        "currency",
-        "payment_reference",
-        "failure_reason",
-        "created_at",
-        "updated_at",
-        "confirmed_at",
-        *LEASE_FIELDS,
-    ]
+    readonly_fields = ["number", "status", *RECORDED_FIELDS]
+    fields = ["number", "status", "email", "full_name", "address", "postal_code", "city", "country", *RECORDED_FIELDS]
     actions = ["requeue_processing", "mark_shipped"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
