@@ -82,9 +82,11 @@ stack-ctl:
 manage: install
 	DJANGO_SETTINGS_MODULE=config.settings.production ENV_FILE=var/stack/stack.env $(PY) manage.py $(ARGS)
 
-## bench: requests/s through nginx with 1 and 3 replicas, microcache and static ceiling (wrk, one run)
+## bench: requests/s through nginx with 1 and 3 replicas, microcache and static ceiling; database connections
+## kept per thread against one per request (wrk, one run each)
 bench: install system-packages
 	$(PY) -m loadtest.bench
+	$(PY) -m loadtest.bench_connections
 
 ## bench-waitingroom: estimated vs actual wait for 300 simulated visitors, and the room's overhead per request
 bench-waitingroom: install-dev

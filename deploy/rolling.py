@@ -29,20 +29,29 @@ def restart(programs: list[str]) -> int:
     replicas = [
         (pool, f"{pool}:{pool}-{index}", port) for pool, ports in pools.items() for index, port in enumerate(ports, 1)
     ]
+    unknown = set(programs) - {program for _, program, _ in replicas}
+    if unknown:
+        print(f"No such replica: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
     for pool, program, port in replicas:
         if programs and program not in programs:
             continue
         drained = len(pools[pool]) > 1
-        if drained:
-            nginxconf.set_draining(RUN_DIR, port, True)
-            supervisord.ctl(RUN_DIR, "signal", "HUP", "nginx", capture=True)
-            time.sleep(DRAIN_SECONDS)
-        supervisord.ctl(RUN_DIR, "restart", program, capture=True)
-        if not readiness.wait_until_up([f"http://127.0.0.1:{port}/readyz"]):
-            print(f"{program} did not come back; see {LOGS}", file=sys.stderr)
-            return 1
-        if drained:
-            nginxconf.set_draining(RUN_DIR, port, False)
-            supervisord.ctl(RUN_DIR, "signal", "HUP", "nginx", capture=True)
+        try:
+            if drained:
+                _drain(port, True)
+                time.sleep(DRAIN_SECONDS)
+            supervisord.ctl(RUN_DIR, "restart", program, capture=True)
+            if not readiness.wait_until_up([f"http://127.0.0.1:{port}/readyz"]):
+                print(f"{program} did not come back; see {LOGS}", file=sys.stderr)
+                return 1
+        finally:
+            if drained:  # back in the pools even if it failed: supervisord goes on starting it
+                _drain(port, False)
         print(f"Restarted {program}" + ("" if drained else " (alone in its pool: not drained)"))
     return 0
+
+
+def _drain(port: int, draining: bool) -> None:
+    nginxconf.set_draining(RUN_DIR, port, draining)
+    supervisord.ctl(RUN_DIR, "signal", "HUP", "nginx", capture=True)  # a graceful reload

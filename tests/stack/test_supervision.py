@@ -100,3 +100,17 @@ def test_a_rolling_restart_drains_each_replica_from_nginx_before_replacing_it(st
     assert stack.pid(program) not in (0, old)
     assert status(f"{stack.replica_urls[1]}/readyz") == 200
     assert f"Restarted {program}" in restart.stdout.read()
+
+
+def test_a_rolling_restart_of_a_replica_the_stack_does_not_have_is_refused(stack):
+    done = subprocess.run(
+        [sys.executable, "deploy/localstack.py", "restart", "web:web-9"],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert done.returncode == 2
+    assert "No such replica: web:web-9" in done.stderr
