@@ -6,6 +6,10 @@ from .env import BASE_DIR, env
 
 _email = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+    # The same files, one per message key: a confirmation sent again by a retry is kept once,
+    # as a mail service that takes an idempotency key would (shop/mail.py).
+    EMAIL_BACKEND = "shop.mail.IdempotentFileBackend"
 EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = _email.get("EMAIL_PORT", 25)
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")

@@ -121,6 +121,9 @@ def test_the_sweeper_finishes_a_paid_order_without_charging_again(celery_worker,
     assert wait_until(lambda: status_of(order) == Order.Status.CONFIRMED)
     assert FakeGateway.charges() == charges_before
     assert len(mail.outbox) == 2  # at least once: the first email's commit was "lost"
+    # ...and the same message twice, with the same key: the mail service keeps one (shop/mail.py).
+    keys = {(m.extra_headers["Idempotency-Key"], m.extra_headers["Message-ID"]) for m in mail.outbox}
+    assert len(keys) == 1
     assert Product.objects.get(pk=product.pk).stock == 4
 
 
