@@ -1,7 +1,8 @@
 """Adaptive admission: in auto mode the room also engages on measured overload, and paces itself.
 
 Every process notes how long requests waited in front of the app (X-Request-Start, seen by
-the load-shedding middleware) and how long the watched paths (checkout) took, and about
+the load-shedding middleware) and how long the watched paths (checkout) took in all, from
+that stamp until the response left the app (timed there too), and about
 once a second publishes the recent 95th percentile of each to Redis. About once a second
 one process, whichever takes a short lock, reads every process's figures and moves the
 room's pace: while the worst signal is over its target the pace drops by a factor

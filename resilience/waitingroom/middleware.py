@@ -5,8 +5,8 @@ visitor holds a cart, through RESILIENCE_WAITINGROOM_ADMIT_IF: such a visitor pa
 WAITINGROOM_BUYING_PATHS only, counted as active, and never during a scheduled event), and after the probe and
 load-shedding middleware, which answer before it. Paths in WAITINGROOM_EXEMPT_PATHS
 (admin, static files) and paths outside the room's protected paths are never queued.
-In auto mode it also times the WAITINGROOM_WATCHED_PATHS (checkout), and queues every new
-visitor while adaptive.py finds the shop overloaded.
+In auto mode it queues every new visitor while adaptive.py finds the shop overloaded (the
+load-shedding middleware times the WAITINGROOM_WATCHED_PATHS for it).
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ class WaitingRoomMiddleware:
         self.exempt = tuple(get_setting("WAITINGROOM_EXEMPT_PATHS"))
         admit_if = get_setting("WAITINGROOM_ADMIT_IF")
         self.admit_if = import_string(admit_if) if admit_if else None
-        self.watched = tuple(get_setting("WAITINGROOM_WATCHED_PATHS"))
         self.buying = tuple(get_setting("WAITINGROOM_BUYING_PATHS"))
         self.last_queued = 0.0  # monotonic time this process last queued someone
         self.private_after_queuing = get_setting("WAITINGROOM_PRIVATE_AFTER_QUEUING_SECONDS")
@@ -58,13 +57,10 @@ class WaitingRoomMiddleware:
             return self.get_response(request)
         if phase == "auto":
             config, phase = self._adapt(config)
-        started = time.perf_counter()
-        response = (
+        # Checkout's latency, for auto mode, is timed at the door (the load-shedding middleware).
+        return (
             self._guard_or_fail(request, config, phase) if config.guards(request.path) else self.get_response(request)
         )
-        if request.path.startswith(self.watched):
-            adaptive.pressure.observe("latency", time.perf_counter() - started)
-        return response
 
     def _adapt(self, config: RoomConfig) -> tuple[RoomConfig, str]:
         """Auto mode, overloaded: queue every new visitor, let them in at the pace adaptive.py set."""

@@ -169,3 +169,16 @@ def test_checkout_requests_are_timed_for_the_room_and_so_is_the_wait_in_front_of
 
     assert len(adaptive.pressure.recent("latency")) == 2  # the checkout form and its submission
     assert adaptive.pressure.recent("queue") == [pytest.approx(0.3, abs=0.2)]
+
+
+@pytest.mark.django_db
+def test_a_checkouts_latency_is_its_whole_wait_from_nginxs_stamp(auto_room, product):
+    adaptive.pressure.reset()
+    buyer = Client()
+    add_to_cart(buyer, product)
+
+    buyer.get(reverse("shop:checkout"), HTTP_X_REQUEST_START=f"t={time.time() - 0.3:.3f}")  # queued 300 ms
+
+    (latency,) = adaptive.pressure.recent("latency")
+    (queued,) = adaptive.pressure.recent("queue")
+    assert latency >= queued == pytest.approx(0.3, abs=0.2)  # the queue, then the app's own time
