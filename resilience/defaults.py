@@ -100,10 +100,12 @@ DEFAULTS: dict[str, object] = {
     "WAITINGROOM_EXEMPT_PATHS": ["/admin/", "/static/", "/media/", "/favicon.ico"],
     # Adaptive admission (adaptive.py): whose latency auto mode watches, and how it steers.
     "WAITINGROOM_WATCHED_PATHS": [],  # e.g. ["/checkout/"]: the pages that must stay fast
-    "WAITINGROOM_ADAPTIVE_WINDOW_SECONDS": 5,  # each process's p95 is over this many seconds
+    # Each process's p95 is over this many seconds, and the pace is cut at most once in it.
+    # Long enough for a checkout replica's process to see several checkouts at a spike's pace.
+    "WAITINGROOM_ADAPTIVE_WINDOW_SECONDS": 10,
     "WAITINGROOM_ADAPTIVE_MIN_SAMPLES": 5,  # fewer samples than this say nothing
-    "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # the pace is multiplied by this each second over target
-    "WAITINGROOM_ADAPTIVE_INCREASE": 0.05,  # ...and grows by this share of the ceiling each second under it
+    "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # the pace is multiplied by this over target (once a window)
+    "WAITINGROOM_ADAPTIVE_INCREASE": 0.02,  # ...and grows by this share of the ceiling each second under it
     "WAITINGROOM_ADAPTIVE_RELEASE_SECONDS": 30,  # calm (under half the targets) this long, nobody waiting: let go
     # Dotted path of a function(request) -> bool: a visitor already buying (holding a cart), let
     # through on the BUYING_PATHS only, counted as active, and not during a scheduled event.

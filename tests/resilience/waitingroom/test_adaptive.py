@@ -45,26 +45,37 @@ def step(
     )
 
 
-def test_over_target_the_room_engages_and_the_pace_falls_by_a_factor_each_step_down_to_the_floor():
-    first, _ = step(CALM, latency=0.9)
-    second, _ = step(first, latency=0.9)
-    paces = [first.pace, second.pace]
+def test_over_target_the_room_engages_and_the_pace_falls_by_a_factor_once_a_window_down_to_the_floor(settings):
+    settings.RESILIENCE_WAITINGROOM_ADAPTIVE_WINDOW_SECONDS = 10
+    first, _ = step(CALM, latency=0.9, now=1000)
+    second, _ = step(first, latency=0.9, now=1010)
     decision = second
-    for _ in range(20):
-        decision, _ = step(decision, queue=1.0)
+    for now in range(1020, 1300, 10):
+        decision, _ = step(decision, queue=1.0, now=now)
 
-    assert first.engaged and paces == [pytest.approx(420), pytest.approx(294)]
+    assert first.engaged and [first.pace, second.pace] == [pytest.approx(420), pytest.approx(294)]
     assert "latency p95 900 ms is over its target of 500 ms" in first.reason
     assert decision.pace == 60  # the floor
     assert "queue p95 1000 ms" in decision.reason
+
+
+def test_within_a_window_of_a_cut_the_pace_holds_while_the_signal_still_shows_the_time_before_it(settings):
+    settings.RESILIENCE_WAITINGROOM_ADAPTIVE_WINDOW_SECONDS = 10
+    cut, _ = step(CALM, latency=0.9, now=1000)
+    held, _ = step(cut, latency=0.9, now=1009)
+    cut_again, _ = step(held, latency=0.9, now=1010)
+
+    assert held.engaged and held.pace == pytest.approx(420) and held.decreased_at == 1000
+    assert "the pace was cut 9 s ago and holds" in held.reason
+    assert cut_again.pace == pytest.approx(294) and cut_again.decreased_at == 1010
 
 
 def test_within_target_an_engaged_room_climbs_back_by_a_step_to_the_ceiling():
     decision = Decision(True, 294, {}, "")
     climbed, _ = step(decision, latency=0.4)
 
-    assert climbed.engaged and climbed.pace == pytest.approx(294 + 30)  # 5% of the ceiling a step
-    for _ in range(20):
+    assert climbed.engaged and climbed.pace == pytest.approx(294 + 12)  # 2% of the ceiling a step
+    for _ in range(30):
         climbed, _ = step(climbed, latency=0.4)
     assert climbed.pace == 600
 
@@ -124,6 +135,19 @@ def test_slow_checkouts_make_auto_mode_queue_new_visitors_far_below_its_caps(aut
     decision = adaptive.read_decision()[0]
     assert decision.engaged and decision.pace == pytest.approx(6000 * 0.7)
     assert decision.measured["latency"] == pytest.approx(2.0)
+
+
+@pytest.mark.django_db
+def test_every_process_sees_when_the_pace_was_cut_so_none_cuts_it_again_within_the_window(auto_room, product):
+    overloaded()
+    Client(REMOTE_ADDR="198.51.100.2").get(CATALOG)  # the first cut, stored in Redis
+    overloaded()  # another process, a second later, still over target
+    Client(REMOTE_ADDR="198.51.100.3").get(CATALOG)
+
+    decision = adaptive.read_decision()[0]
+    assert decision.pace == pytest.approx(6000 * 0.7)  # cut once, not twice
+    assert decision.decreased_at == pytest.approx(time.time(), abs=30)
+    assert "holds until that shows" in decision.reason
 
 
 @pytest.mark.django_db
