@@ -18,6 +18,8 @@ import pytest
 import yaml
 from django.conf import settings
 
+from resilience.waitingroom.cookies import TICKET_COOKIE
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 NGINX_TEMPLATE = ROOT / "deploy/nginx/stampede.conf.template"
@@ -155,6 +157,14 @@ def test_cart_checkout_orders_and_the_admin_go_to_the_checkout_pool() -> None:
         assert "proxy_pass http://stampede_checkout;" in locations[location], location
     assert "proxy_pass http://stampede_web;" in locations["/"]
     assert SERVICES["checkout"]["cpu_shares"] > SERVICES["web"]["cpu_shares"]
+
+
+def test_nginx_knows_a_visitor_in_line_by_the_rooms_own_ticket_cookie() -> None:
+    template = NGINX_TEMPLATE.read_text()
+    in_line = re.search(r"map \$http_cookie \$stampede_in_line \{(.*?)\}", template, re.S).group(1)
+
+    assert f"{TICKET_COOKIE}=" in in_line
+    assert "proxy_cache_bypass $stampede_has_session $stampede_in_line;" in template
 
 
 def test_nginx_image_is_the_current_stable_line_which_resolves_upstream_servers() -> None:

@@ -16,6 +16,7 @@ import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from resilience.waitingroom.cookies import TICKET_COOKIE
 from tests.concurrency import wait_until
 from tests.stack.shopping import get, place_order
 
@@ -49,6 +50,18 @@ def test_nginx_microcaches_anonymous_catalog_pages_and_hides_metrics(stack):
             statuses.append(response.headers["X-Cache-Status"])
     assert statuses[-1] == "HIT", statuses
     assert get(f"{stack.url}/metrics")[0] == 404
+
+
+def test_a_visitor_in_line_always_reaches_the_room_never_a_cached_copy(stack):
+    page = f"{stack.url}/category/lighting/"
+    cache_status(page)
+    anonymous = cache_status(page)
+    in_line = urllib.request.Request(page, headers={"Cookie": f"{TICKET_COOKIE}=any-ticket; csrftoken=x"})
+    with urllib.request.urlopen(in_line, timeout=10) as response:
+        reload_in_line = response.headers["X-Cache-Status"]
+
+    assert anonymous == "HIT"
+    assert reload_in_line == "BYPASS"  # the room decides: let in, or keep their place
 
 
 def test_readiness_answers_probes_at_each_replica_and_nobody_through_nginx(stack):
