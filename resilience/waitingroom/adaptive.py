@@ -14,7 +14,7 @@ and nobody waits.
 Once a window, as TCP cuts its window once a round trip: the p95 still holds the samples
 from before a cut for a window after it. Cut every second instead and a sitting's pace fell
 from 600 to the floor within five seconds, climbed back within sixteen and fell again
-(120-600 a minute), which made the queue's estimated wait miss by 20%.
+(120-600 a minute), and the queue's estimated wait missed by 20%.
 
 Written here rather than taken from a library: the decision must be shared by every
 replica through the room's own Redis, and the rule is a few lines (like TCP's AIMD).
