@@ -29,25 +29,18 @@ from loadtest.stacks import ROOT, OwnStack, Target, fresh
 RESULTS = ROOT / "var" / "loadtest"
 # A card processor that answers in half a second: in the 2023 configuration checkout waits for it.
 GATEWAY = {"SHOP_FAKE_PAYMENT_OUTCOME": "delay", "SHOP_FAKE_PAYMENT_DELAY_SECONDS": "0.5"}
-# The room as an operator would set it for this machine: in auto mode it queues above 10 new
-# visitors a second (five times the usual), or sooner when placing an order takes over 50 ms
-# (p95, about twice its usual) or requests wait over 50 ms for a thread; then it lets in between
-# 120 and 600 a minute, and holds a place for 2 idle minutes. (At 100 ms, a full sitting never
-# reached a target, so the pace stayed at 600 while checkout's p95 went to 2.6x its baseline.
-# 40 ms, tried before Locust's own garbage collections were taken out of the timings, dropped
-# the pace to the floor and raised the ETA's error to 31%.)
+# The room as the runbook tells an operator to set it: auto mode, engaged only past capacity,
+# when placing an order takes over 500 ms (p95: a wait a customer notices) or requests wait
+# over 250 ms for a thread; then it paces new visitors to what the shop was serving, never
+# under 60 a minute. A place is held for 2 idle minutes. No ceiling: the room measures it.
 ROOM = (
     "auto",
-    "--new-users-per-minute",
-    "600",
     "--min-users-per-minute",
-    "120",
+    "60",
     "--target-latency-ms",
-    "50",
+    "500",
     "--target-queue-ms",
-    "50",
-    "--total-active-users",
-    "3000",
+    "250",
     "--session-duration",
     "2",
 )

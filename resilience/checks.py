@@ -88,7 +88,12 @@ def tunables_are_sound(app_configs=None, **kwargs) -> list[Error]:
     errors = [
         _bad(name, "must be a number, 0 or more") for name in numeric if _number(name) is None or _number(name) < 0
     ]
-    for name in ("REDIS_BREAKER_FAILURES", "WAITINGROOM_TICKETS_PER_ADDRESS", "WAITINGROOM_ADAPTIVE_MIN_SAMPLES"):
+    for name in (
+        "REDIS_BREAKER_FAILURES",
+        "WAITINGROOM_TICKETS_PER_ADDRESS",
+        "WAITINGROOM_ADAPTIVE_MIN_SAMPLES",
+        "WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE",
+    ):
         if _number(name) is not None and 0 <= _number(name) < 1:
             errors.append(_bad(name, "must be 1 or more"))
     if _number("WAITINGROOM_ADAPTIVE_DECREASE") is not None and not 0 < _number("WAITINGROOM_ADAPTIVE_DECREASE") < 1:

@@ -86,8 +86,10 @@ DEFAULTS: dict[str, object] = {
     "WAITINGROOM_TICKET_MAX_AGE_SECONDS": 6 * 3600,
     "WAITINGROOM_RENEW_AFTER_SECONDS": 60,  # an admitted visitor's slot is extended at most this often
     # The queue page reloads after a random time in this range near the front of the line;
-    # further back, after about a fifth of the wait, at most LONGEST seconds.
-    "WAITINGROOM_REFRESH_SECONDS": (10, 15),
+    # further back, after about a fifth of the wait, at most LONGEST seconds. Near the front a
+    # visitor learns of their turn within seconds: each second of that is a second of waiting,
+    # and the polls of a queue cost about five per admission however short this is.
+    "WAITINGROOM_REFRESH_SECONDS": (4, 7),
     "WAITINGROOM_REFRESH_LONGEST_SECONDS": 60,
     # The estimated wait uses the queue's measured pace once this many were let in from it over
     # at least this many seconds; the configured pace until then.
@@ -104,8 +106,11 @@ DEFAULTS: dict[str, object] = {
     # Long enough for a checkout replica's process to see several checkouts at a spike's pace.
     "WAITINGROOM_ADAPTIVE_WINDOW_SECONDS": 10,
     "WAITINGROOM_ADAPTIVE_MIN_SAMPLES": 5,  # fewer samples than this say nothing
-    "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # the pace is multiplied by this over target (once a window)
-    "WAITINGROOM_ADAPTIVE_INCREASE": 0.02,  # ...and grows by this share of the ceiling each second under it
+    "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # over target: the pace is the admissions' pace times this (once a window)
+    "WAITINGROOM_ADAPTIVE_INCREASE": 0.02,  # ...within target: it grows by this share of itself each second, if used
+    # Auto mode's safety maximum: new visitors let in per minute at most, engaged or not. Not a
+    # capacity guess (the pace measures that): a bound on what one misreading could let in.
+    "WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE": 60_000,
     "WAITINGROOM_ADAPTIVE_RELEASE_SECONDS": 30,  # calm (under half the targets) this long, nobody waiting: let go
     # Dotted path of a function(request) -> bool: a visitor already buying (holding a cart), let
     # through on the BUYING_PATHS only, counted as active, and not during a scheduled event.

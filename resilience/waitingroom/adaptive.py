@@ -1,20 +1,26 @@
-"""Adaptive admission: in auto mode the room also engages on measured overload, and paces itself.
+"""Adaptive admission: in auto mode the room engages only past the shop's capacity, and paces itself to it.
 
 Every process notes how long requests waited in front of the app (X-Request-Start, seen by
 the load-shedding middleware) and how long the watched paths (checkout) took in all, from
-that stamp until the response left the app (timed there too), and about
-once a second publishes the recent 95th percentile of each to Redis. About once a second
-one process, whichever takes a short lock, reads every process's figures and moves the
-room's pace: while the worst signal is over its target the pace drops by a factor
-(multiplicative decrease), at most once a window, while all are under it the pace climbs by
-a step (additive increase), between the floor and the configured new_users_per_minute.
-The room lets go (hysteresis) once every signal stayed under half its target for a while
-and nobody waits.
+that stamp until the response left the app (timed there too), and about once a second
+publishes the recent 95th percentile of each to Redis. About once a second one process,
+whichever takes a short lock, reads every process's figures and moves the room's pace:
+
+- While every signal is within its target the room stays open: everyone is let in (up to a
+  safety maximum, WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE). No ceiling is guessed in advance.
+- When a signal goes over its target the room engages, at the pace the shop was actually
+  admitting over the last window (the capacity it just showed) times a factor, and cuts by
+  that factor again at most once a window while the signal stays over (multiplicative decrease).
+- While engaged and within every target the pace climbs by a share of itself each second
+  (no fixed ceiling, so it finds capacity that replicas added), but only while the pace is
+  used: a pace far above what is being admitted says nothing about what the shop can take
+  (as TCP grows its window only while the sender fills it, RFC 7661).
+- The room lets go (hysteresis) once every signal stayed under half its target for a while
+  and nobody waits.
 
 Once a window, as TCP cuts its window once a round trip: the p95 still holds the samples
-from before a cut for a window after it. Cut every second instead and a sitting's pace fell
-from 600 to the floor within five seconds, climbed back within sixteen and fell again
-(120-600 a minute), and the queue's estimated wait missed by 20%.
+from before a cut for a window after it, and cutting every second instead drove the pace to
+its floor in a few seconds and back, swinging.
 
 Written here rather than taken from a library: the decision must be shared by every
 replica through the room's own Redis, and the rule is a few lines (like TCP's AIMD).
@@ -94,31 +100,44 @@ class Pressure:
 
 
 def decide(
-    previous: Decision, *, config: RoomConfig, measured: dict[str, float], waiting: int, now: float, calm_since: float
+    previous: Decision,
+    *,
+    config: RoomConfig,
+    measured: dict[str, float],
+    admitted_per_minute: float,
+    waiting: int,
+    now: float,
+    calm_since: float,
 ) -> tuple[Decision, float]:
-    """The next decision from the last one and what was measured; also when calm began (0: not calm)."""
+    """The next decision from the last one and what was measured; also when calm began (0: not calm).
+
+    ``admitted_per_minute`` is the pace the room let visitors in at over the last window,
+    straight in or from the queue: what the shop was serving when the signals were read.
+    """
     targets = {"queue": config.target_queue_ms / 1000, "latency": config.target_latency_ms / 1000}
     ratio, signal = max(((measured[s] / targets[s], s) for s in measured), default=(0.0, ""))
-    ceiling, floor = (
-        float(config.new_users_per_minute),
-        float(min(config.min_users_per_minute, config.new_users_per_minute)),
-    )
+    ceiling = float(get_setting("WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE"))  # a safety maximum, not a guess
+    floor = float(min(config.min_users_per_minute, ceiling))
     if ratio > 1:
         reason = f"{signal} p95 {measured[signal] * 1000:.0f} ms is over its target of {targets[signal] * 1000:.0f} ms"
         since_cut = now - previous.decreased_at
         if previous.engaged and since_cut < get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS"):
             reason += f"; the pace was cut {since_cut:.0f} s ago and holds until that shows"
             return replace(previous, measured=measured, reason=reason), 0.0
-        start = previous.pace if previous.engaged else ceiling
-        pace = max(floor, start * get_setting("WAITINGROOM_ADAPTIVE_DECREASE"))
+        # Engaging: from the pace the shop was overloaded at, not from a configured ceiling.
+        start = min(previous.pace, admitted_per_minute) if previous.engaged else admitted_per_minute
+        pace = min(ceiling, max(floor, start * get_setting("WAITINGROOM_ADAPTIVE_DECREASE")))
         return Decision(True, pace, measured, reason, decreased_at=now), 0.0
     if not previous.engaged:
         return Decision(False, ceiling, measured, "every signal is within its target"), 0.0
-    pace = min(ceiling, previous.pace + ceiling * get_setting("WAITINGROOM_ADAPTIVE_INCREASE"))
     calm_since = (calm_since or now) if ratio < 0.5 else 0.0
     if calm_since and now - calm_since >= get_setting("WAITINGROOM_ADAPTIVE_RELEASE_SECONDS") and waiting == 0:
         return Decision(False, ceiling, measured, "calm again: every signal under half its target"), 0.0
-    reason = "recovering: the pace climbs back while every signal is within its target"
+    if admitted_per_minute < previous.pace / 2:
+        reason = "within target; the pace holds: it is not used (fewer arrive than it would let in)"
+        return replace(previous, measured=measured, reason=reason), calm_since
+    pace = min(ceiling, previous.pace * (1 + get_setting("WAITINGROOM_ADAPTIVE_INCREASE")))
+    reason = "within target: the pace climbs while every signal stays within its target"
     return Decision(True, pace, measured, reason, previous.decreased_at), calm_since
 
 
@@ -187,10 +206,14 @@ def steer(config: RoomConfig) -> Decision:
             signal = signal.decode()
             measured[signal] = max(measured.get(signal, 0.0), float(value))
     previous, calm_since = read_decision()
+    window = get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS")
+    seconds, micros = client.time()  # the clock the room's scripts stamp admissions with
+    admitted = client.zcount(room_key("admissions"), seconds + micros / 1e6 - window, "+inf")
     decision, calm_since = decide(
         previous,
         config=config,
         measured=measured,
+        admitted_per_minute=admitted * 60 / window,
         waiting=client.zcard(room_key("queue")),
         now=time.time(),
         calm_since=calm_since,

@@ -47,10 +47,14 @@ class WaitingRoomCollector(Collector):
                 "1 while the room queues new visitors.",
                 float(phase in ("on", "pre") or status.queue_length > 0 or adapting),
             ),
-            "adaptive_engaged": ("1 while auto mode queues everyone because the shop is overloaded.", float(adapting)),
+            "adaptive_engaged": (
+                "1 while auto mode paces new visitors: the shop is past its capacity.",
+                float(adapting),
+            ),
             "pace_per_minute": (
-                "Visitors let in per minute: auto mode's adaptive pace, else the configured one.",
-                decision.pace if adapting else float(config.new_users_per_minute),
+                "New visitors let in per minute at most: auto mode's measured pace (its safety maximum while it"
+                " lets everyone in), else the configured one.",
+                decision.pace if phase == "auto" and decision.pace else float(config.new_users_per_minute),
             ),
             "pace_floor_per_minute": ("The lowest pace auto mode slows to.", float(config.min_users_per_minute)),
         }

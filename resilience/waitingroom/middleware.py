@@ -5,7 +5,8 @@ visitor holds a cart, through RESILIENCE_WAITINGROOM_ADMIT_IF: such a visitor pa
 WAITINGROOM_BUYING_PATHS only, counted as active, and never during a scheduled event), and after the probe and
 load-shedding middleware, which answer before it. Paths in WAITINGROOM_EXEMPT_PATHS
 (admin, static files) and paths outside the room's protected paths are never queued.
-In auto mode it queues every new visitor while adaptive.py finds the shop overloaded (the
+In auto mode it lets everyone in while the shop keeps up and, once adaptive.py finds it past
+its capacity, new visitors at the pace it measures; only the excess queues (the
 load-shedding middleware times the WAITINGROOM_WATCHED_PATHS for it).
 """
 
@@ -29,6 +30,7 @@ from resilience.waitingroom.pages import closed_response, flood_response, waitin
 from resilience.waitingroom.store import RoomStoreError, room_arrive, room_hold, room_poll, room_renew
 
 logger = logging.getLogger(__name__)
+UNCAPPED = 2**31 - 1  # auto mode counts no admitted visitors against a cap: its pace protects the shop
 
 
 def client_address(request: HttpRequest) -> str:
@@ -56,21 +58,24 @@ class WaitingRoomMiddleware:
         if phase == "off" or request.path.startswith(self.exempt):
             return self.get_response(request)
         if phase == "auto":
-            config, phase = self._adapt(config)
+            config = self._adapt(config)
         # Checkout's latency, for auto mode, is timed at the door (the load-shedding middleware).
         return (
             self._guard_or_fail(request, config, phase) if config.guards(request.path) else self.get_response(request)
         )
 
-    def _adapt(self, config: RoomConfig) -> tuple[RoomConfig, str]:
-        """Auto mode, overloaded: queue every new visitor, let them in at the pace adaptive.py set."""
+    def _adapt(self, config: RoomConfig) -> RoomConfig:
+        """Auto mode: everyone in while the shop keeps up; past its capacity, new visitors at the measured pace.
+
+        Newcomers are let straight in while the pace has room and nobody waits; only the excess
+        queues. Auto mode has no configured ceiling or cap: the pace is adaptive.py's.
+        """
         try:
             decision = adaptive.current.get(config)
         except RoomStoreError:
-            return config, "auto"  # the room itself fails open or closed on its next call
-        if decision.engaged:
-            return replace(config, new_users_per_minute=max(1, round(decision.pace))), "on"
-        return config, "auto"
+            return config  # the room itself fails open or closed on its next call
+        pace = decision.pace if decision.engaged else get_setting("WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE")
+        return replace(config, new_users_per_minute=max(1, round(pace)), total_active_users=UNCAPPED)
 
     def _guard_or_fail(self, request: HttpRequest, config: RoomConfig, phase: str) -> HttpResponse:
         try:

@@ -16,15 +16,15 @@ class WaitingRoomConfig(models.Model):
     total_active_users = models.PositiveIntegerField(
         default=500,
         validators=[MinValueValidator(1), MaxValueValidator(10_000_000)],
-        help_text="Admitted visitors active at once, at most.",
+        help_text="On mode: admitted visitors active at once, at most. (Auto mode paces itself and caps nobody.)",
     )
     new_users_per_minute = models.PositiveIntegerField(
         default=120,
         validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
-        help_text="Visitors let in from the queue per minute, at most.",
+        help_text="On mode: visitors let in from the queue per minute. (Auto mode measures its own pace.)",
     )
-    # Auto mode also engages on measured overload, and then paces admissions between these
-    # (adaptive.py): new_users_per_minute is the ceiling.
+    # Auto mode engages only past the shop's capacity, measured (adaptive.py): these say what
+    # "past" means to a customer, and how slowly it may let people in at worst. No ceiling to guess.
     min_users_per_minute = models.PositiveIntegerField(
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
@@ -33,7 +33,8 @@ class WaitingRoomConfig(models.Model):
     target_latency_ms = models.PositiveIntegerField(
         default=500,
         validators=[MinValueValidator(10), MaxValueValidator(60_000)],
-        help_text="Auto mode engages when the watched pages' (checkout's) p95 goes over this.",
+        help_text="Auto mode engages when the watched pages' (checkout's) p95 goes over this: a wait customers"
+        " notice, not the page's usual time.",
     )
     target_queue_ms = models.PositiveIntegerField(
         default=250,

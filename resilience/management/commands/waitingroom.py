@@ -26,8 +26,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["on", "off", "auto", "status", "reset"])
-        parser.add_argument("--total-active-users", type=int, help="admitted visitors active at once, at most")
-        parser.add_argument("--new-users-per-minute", type=int, help="visitors let in per minute, at most")
+        parser.add_argument("--total-active-users", type=int, help="on mode: admitted visitors active at once, at most")
+        parser.add_argument("--new-users-per-minute", type=int, help="on mode: visitors let in per minute")
         parser.add_argument("--session-duration", type=int, help="minutes an admitted visitor stays admitted idle")
         parser.add_argument("--min-users-per-minute", type=int, help="auto mode, overloaded: the pace's floor")
         parser.add_argument("--target-latency-ms", type=int, help="auto mode engages when checkout's p95 is over this")
@@ -81,7 +81,7 @@ class Command(BaseCommand):
             f"session duration: {row.session_duration} min\nprotected paths: {', '.join(config.protected_paths)}\n"
             f"event: {row.event_start or '-'} to {row.event_end or '-'}\n"
             f"auto mode engages over: checkout p95 {row.target_latency_ms} ms, queue p95 {row.target_queue_ms} ms "
-            f"(pace from {row.min_users_per_minute} to {row.new_users_per_minute}/min)"
+            f"(then paces new visitors to what the shop serves, at least {row.min_users_per_minute}/min)"
         )
         try:
             status = room_status(config=config, phase=config.phase())

@@ -22,8 +22,16 @@ from tests.resilience.waitingroom.helpers import is_queued
 from tests.shop.helpers import add_to_cart, checkout_token, submit_checkout
 
 CATALOG = reverse("shop:product_list")
-AUTO = RoomConfig("auto", 100_000, 600, 120, ("/",), "", None, None, 60, 500, 250)  # ceiling 600/min, floor 60
-CALM = Decision(False, 600, {}, "")
+# new_users_per_minute (600) is on mode's pace: auto mode never reads it as a ceiling.
+AUTO = RoomConfig("auto", 100_000, 600, 120, ("/",), "", None, None, 60, 500, 250)  # floor 60/min
+SAFETY_MAX = 60_000
+CALM = Decision(False, SAFETY_MAX, {}, "")
+
+
+@pytest.fixture(autouse=True)
+def safety_maximum(settings):
+    settings.RESILIENCE_WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE = SAFETY_MAX
+    settings.RESILIENCE_WAITINGROOM_ADAPTIVE_WINDOW_SECONDS = 10
 
 
 def step(
@@ -31,6 +39,7 @@ def step(
     *,
     latency: float = 0.0,
     queue: float = 0.0,
+    admitted: float = 0.0,
     waiting: int = 0,
     now: float = 1000.0,
     calm_since: float = 0.0,
@@ -39,45 +48,65 @@ def step(
         previous,
         config=AUTO,
         measured={"latency": latency, "queue": queue},
+        admitted_per_minute=admitted,
         waiting=waiting,
         now=now,
         calm_since=calm_since,
     )
 
 
-def test_over_target_the_room_engages_and_the_pace_falls_by_a_factor_once_a_window_down_to_the_floor(settings):
-    settings.RESILIENCE_WAITINGROOM_ADAPTIVE_WINDOW_SECONDS = 10
-    first, _ = step(CALM, latency=0.9, now=1000)
-    second, _ = step(first, latency=0.9, now=1010)
-    decision = second
-    for now in range(1020, 1300, 10):
-        decision, _ = step(decision, queue=1.0, now=now)
+def test_while_every_signal_is_within_target_the_room_lets_everyone_in_up_to_its_safety_maximum():
+    decision, _ = step(CALM, latency=0.45, queue=0.2, admitted=5000)  # far above on mode's 600/min
 
-    assert first.engaged and [first.pace, second.pace] == [pytest.approx(420), pytest.approx(294)]
+    assert not decision.engaged and decision.pace == SAFETY_MAX
+
+
+def test_past_capacity_the_room_engages_at_the_pace_the_shop_was_admitting_cut_by_a_factor():
+    first, _ = step(CALM, latency=0.9, admitted=1800, now=1000)
+    second, _ = step(first, latency=0.9, admitted=1260, now=1010)
+
+    assert first.engaged and [first.pace, second.pace] == [pytest.approx(1260), pytest.approx(882)]
     assert "latency p95 900 ms is over its target of 500 ms" in first.reason
+
+
+def test_a_cut_starts_from_what_was_admitted_when_that_is_below_the_pace_and_stops_at_the_floor():
+    decision = Decision(True, 1000, {}, "")
+    decision, _ = step(decision, queue=1.0, admitted=200, now=1000)
+    assert decision.pace == pytest.approx(140)
+    for now in range(1010, 1300, 10):
+        decision, _ = step(decision, queue=1.0, admitted=decision.pace, now=now)
+
     assert decision.pace == 60  # the floor
     assert "queue p95 1000 ms" in decision.reason
 
 
-def test_within_a_window_of_a_cut_the_pace_holds_while_the_signal_still_shows_the_time_before_it(settings):
-    settings.RESILIENCE_WAITINGROOM_ADAPTIVE_WINDOW_SECONDS = 10
-    cut, _ = step(CALM, latency=0.9, now=1000)
-    held, _ = step(cut, latency=0.9, now=1009)
-    cut_again, _ = step(held, latency=0.9, now=1010)
+def test_within_a_window_of_a_cut_the_pace_holds_while_the_signal_still_shows_the_time_before_it():
+    cut, _ = step(CALM, latency=0.9, admitted=600, now=1000)
+    held, _ = step(cut, latency=0.9, admitted=600, now=1009)
+    cut_again, _ = step(held, latency=0.9, admitted=600, now=1010)
 
     assert held.engaged and held.pace == pytest.approx(420) and held.decreased_at == 1000
     assert "the pace was cut 9 s ago and holds" in held.reason
     assert cut_again.pace == pytest.approx(294) and cut_again.decreased_at == 1010
 
 
-def test_within_target_an_engaged_room_climbs_back_by_a_step_to_the_ceiling():
-    decision = Decision(True, 294, {}, "")
-    climbed, _ = step(decision, latency=0.4)
+def test_within_target_an_engaged_room_climbs_by_a_share_of_its_pace_with_no_ceiling_but_the_safety_maximum():
+    climbed, _ = step(Decision(True, 300, {}, ""), latency=0.4, admitted=300)
+    assert climbed.engaged and climbed.pace == pytest.approx(306)  # 2% a second
 
-    assert climbed.engaged and climbed.pace == pytest.approx(294 + 12)  # 2% of the ceiling a step
-    for _ in range(30):
-        climbed, _ = step(climbed, latency=0.4)
-    assert climbed.pace == 600
+    for _ in range(100):
+        climbed, _ = step(climbed, latency=0.4, admitted=climbed.pace)
+    assert climbed.pace > 600 * 3  # past on mode's 600/min: replicas added meanwhile are found
+    for _ in range(1000):
+        climbed, _ = step(climbed, latency=0.4, admitted=climbed.pace)
+    assert climbed.pace == SAFETY_MAX
+
+
+def test_a_pace_that_is_not_used_does_not_climb():
+    held, _ = step(Decision(True, 300, {}, ""), latency=0.4, admitted=100, waiting=0)
+
+    assert held.engaged and held.pace == 300
+    assert "not used" in held.reason
 
 
 def test_the_room_lets_go_only_after_staying_calm_a_while_with_nobody_waiting(settings):
@@ -91,28 +120,23 @@ def test_the_room_lets_go_only_after_staying_calm_a_while_with_nobody_waiting(se
     not_calm_enough, since = step(engaged, latency=0.3, now=1040, calm_since=calm_since)  # under target, over half
 
     assert calm_since == 1000 and still.engaged and with_a_queue.engaged
-    assert not released.engaged and released.pace == 600
+    assert not released.engaged and released.pace == SAFETY_MAX
     assert not_calm_enough.engaged and since == 0
 
 
-def test_a_calm_room_stays_disengaged():
-    decision, _ = step(CALM, latency=0.2, queue=0.1)
-
-    assert not decision.engaged and decision.pace == 600
-
-
-AUTO_ROOM = {
-    "total_active_users": 100_000,
-    "new_users_per_minute": 6000,
-    "target_latency_ms": 500,
-    "min_users_per_minute": 60,
-}
+AUTO_ROOM = {"target_latency_ms": 500, "min_users_per_minute": 6}
+WINDOW_SECONDS = 10
 
 
 @pytest.fixture
 def auto_room(db):
     with override_waitingroom("auto", **AUTO_ROOM) as config:
         yield config
+
+
+def arrive(count: int, first: int = 1) -> list:
+    """``count`` new visitors, each from an address of their own, open the catalog."""
+    return [Client(REMOTE_ADDR=f"198.51.100.{first + n}").get(CATALOG) for n in range(count)]
 
 
 def overloaded() -> None:
@@ -125,27 +149,37 @@ def overloaded() -> None:
 
 
 @pytest.mark.django_db
-def test_slow_checkouts_make_auto_mode_queue_new_visitors_far_below_its_caps(auto_room, product):
-    assert not is_queued(Client(REMOTE_ADDR="198.51.100.1").get(CATALOG))
+def test_auto_mode_lets_in_every_newcomer_while_the_shop_keeps_up_whatever_on_modes_numbers(product):
+    with override_waitingroom("auto", total_active_users=3, new_users_per_minute=1, **AUTO_ROOM):
+        responses = arrive(30)
+
+    assert not any(is_queued(response) for response in responses)
+
+
+@pytest.mark.django_db
+def test_past_capacity_auto_mode_paces_newcomers_at_what_it_was_admitting_and_queues_the_excess(auto_room, product):
+    arrive(20)  # 20 let in within the window: 120 a minute
 
     overloaded()
-    Client(REMOTE_ADDR="198.51.100.2").get(CATALOG)  # the request that publishes and steers
+    arrive(1, first=100)  # the request that publishes and steers, before it is itself let in
+    newcomers = arrive(5, first=101)
 
-    assert is_queued(Client(REMOTE_ADDR="198.51.100.3").get(CATALOG))
     decision = adaptive.read_decision()[0]
-    assert decision.engaged and decision.pace == pytest.approx(6000 * 0.7)
+    assert decision.engaged and decision.pace == pytest.approx(20 * 60 / WINDOW_SECONDS * 0.7)
     assert decision.measured["latency"] == pytest.approx(2.0)
+    assert sum(is_queued(response) for response in newcomers) >= 3  # a pace of ~2.5 a second lets in 2 at most
 
 
 @pytest.mark.django_db
 def test_every_process_sees_when_the_pace_was_cut_so_none_cuts_it_again_within_the_window(auto_room, product):
+    arrive(20)
     overloaded()
-    Client(REMOTE_ADDR="198.51.100.2").get(CATALOG)  # the first cut, stored in Redis
+    arrive(1, first=100)  # the first cut, stored in Redis
     overloaded()  # another process, a second later, still over target
-    Client(REMOTE_ADDR="198.51.100.3").get(CATALOG)
+    arrive(1, first=101)
 
     decision = adaptive.read_decision()[0]
-    assert decision.pace == pytest.approx(6000 * 0.7)  # cut once, not twice
+    assert decision.pace == pytest.approx(20 * 60 / WINDOW_SECONDS * 0.7)  # cut once, not twice
     assert decision.decreased_at == pytest.approx(time.time(), abs=30)
     assert "holds until that shows" in decision.reason
 
@@ -153,32 +187,20 @@ def test_every_process_sees_when_the_pace_was_cut_so_none_cuts_it_again_within_t
 @pytest.mark.django_db
 def test_status_and_metrics_say_why_the_room_is_engaged(product, capsys, client):
     # The command reads the database's row: switch the room as an operator would.
-    call_command(
-        "waitingroom",
-        "auto",
-        "--total-active-users",
-        "100000",
-        "--new-users-per-minute",
-        "6000",
-        "--target-latency-ms",
-        "500",
-        "--min-users-per-minute",
-        "60",
-    )
+    call_command("waitingroom", "auto", "--target-latency-ms", "500", "--min-users-per-minute", "6")
     config_cache.clear()
+    arrive(10)
     overloaded()
-    Client(REMOTE_ADDR="198.51.100.2").get(CATALOG)
+    arrive(1, first=100)
 
     call_command("waitingroom", "status")
     metrics = client.get("/metrics").content.decode()
 
-    assert (
-        "adaptive: engaged, pace 4200/min: latency p95 2000 ms is over its target of 500 ms" in capsys.readouterr().out
-    )
+    assert "adaptive: engaged, pace 42/min: latency p95 2000 ms is over its target of 500 ms" in capsys.readouterr().out
     assert "stampede_waitingroom_adaptive_engaged 1.0" in metrics
     assert 'stampede_waitingroom_adaptive_measured_seconds{signal="latency"} 2.0' in metrics
     assert 'stampede_waitingroom_adaptive_target_seconds{signal="latency"} 0.5' in metrics
-    assert "stampede_waitingroom_pace_per_minute 4200.0" in metrics
+    assert "stampede_waitingroom_pace_per_minute 42.0" in metrics
 
 
 @pytest.mark.django_db
