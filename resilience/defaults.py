@@ -97,8 +97,6 @@ DEFAULTS: dict[str, object] = {
     "WAITINGROOM_ESTIMATE_MIN_SECONDS": 10.0,
     "WAITINGROOM_FLOOD_RETRY_AFTER_SECONDS": 300,  # Retry-After of the 429 to an address over its ticket cap
     "WAITINGROOM_CLOSED_RETRY_AFTER_SECONDS": 60,  # Retry-After of the 503 while failing closed
-    # In auto mode, pages stay private (out of nginx's microcache) this long after anyone was queued.
-    "WAITINGROOM_PRIVATE_AFTER_QUEUING_SECONDS": 10,
     "WAITINGROOM_EXEMPT_PATHS": ["/admin/", "/static/", "/media/", "/favicon.ico"],
     # Adaptive admission (adaptive.py): whose latency auto mode watches, and how it steers.
     "WAITINGROOM_WATCHED_PATHS": [],  # e.g. ["/checkout/"]: the pages that must stay fast

@@ -12,6 +12,7 @@ from resilience.waitingroom.config import current_config
 from resilience.waitingroom.store import RoomStatus, room_status
 
 CATALOG = reverse("shop:product_list")
+CART_STATE = reverse("shop:cart_state")  # the page script's call: never cached
 
 
 def visitor(address: str = "198.51.100.7") -> Client:

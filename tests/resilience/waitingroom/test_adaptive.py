@@ -18,7 +18,7 @@ from resilience.waitingroom import adaptive
 from resilience.waitingroom.adaptive import Decision, decide
 from resilience.waitingroom.config import RoomConfig, config_cache
 from resilience.waitingroom.store import room_key, room_redis
-from tests.resilience.waitingroom.helpers import is_queued
+from tests.resilience.waitingroom.helpers import CART_STATE, is_queued
 from tests.shop.helpers import add_to_cart, checkout_token, submit_checkout
 
 CATALOG = reverse("shop:product_list")
@@ -135,8 +135,9 @@ def auto_room(db):
 
 
 def arrive(count: int, first: int = 1) -> list:
-    """``count`` new visitors, each from an address of their own, open the catalog."""
-    return [Client(REMOTE_ADDR=f"198.51.100.{first + n}").get(CATALOG) for n in range(count)]
+    """``count`` new visitors, each from an address of their own, open the catalog and its page script's call."""
+    browsers = [Client(REMOTE_ADDR=f"198.51.100.{first + n}") for n in range(count)]
+    return [(browser.get(CATALOG), browser.get(CART_STATE))[1] for browser in browsers]
 
 
 def overloaded() -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from resilience.testing import room_fill
 from resilience.waitingroom import cookies
 from resilience.waitingroom.store import _client, _script
-from tests.resilience.waitingroom.helpers import CATALOG, is_queued, room, status, visitor
+from tests.resilience.waitingroom.helpers import CART_STATE, CATALOG, is_queued, room, status, visitor
 from tests.shop.helpers import add_to_cart, checkout_token, submit_checkout
 
 pytestmark = pytest.mark.django_db
@@ -77,11 +77,24 @@ def test_the_address_is_the_one_our_proxy_saw(product, settings):
 
 
 @room("auto", total_active_users=2, new_users_per_minute=1)
-def test_in_auto_mode_visitors_go_straight_in_with_a_pass_while_the_shop_keeps_up_whatever_on_modes_limits(product):
-    visits = [visitor(f"198.51.100.{n}").get(CATALOG) for n in range(3)]
+def test_in_auto_mode_visitors_go_straight_in_while_the_shop_keeps_up_whatever_on_modes_limits(product):
+    browsers = [visitor(f"198.51.100.{n}") for n in range(3)]
+    visits = [(browser.get(CATALOG), browser.get(CART_STATE)) for browser in browsers]
 
-    assert not any(is_queued(visit) for visit in visits)
-    assert all(cookies.PASS_COOKIE in visit.cookies for visit in visits)
+    assert not any(is_queued(page) or is_queued(state) for page, state in visits)
+    assert all(cookies.PASS_COOKIE in state.cookies for _, state in visits)
+    assert status().active_users == 3
+
+
+@room("auto")
+def test_an_open_room_leaves_a_page_a_shared_cache_may_keep_as_it_is_and_gives_its_pass_where_none_could(product):
+    browser = visitor()
+    page = browser.get(CATALOG)
+    state = browser.get(CART_STATE)  # the page script's call: never cached
+
+    assert not page.cookies and "private" not in page.get("Cache-Control", "")  # nginx may keep it
+    assert cookies.PASS_COOKIE in state.cookies
+    assert status().active_users == 1  # let in once, when the pass was given
 
 
 def test_redis_down_fails_open_by_default_and_closed_if_asked(product, private_redis, settings):
