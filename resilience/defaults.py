@@ -103,7 +103,9 @@ DEFAULTS: dict[str, object] = {
     # Each process's p95 is over this many seconds, and the pace is cut at most once in it.
     # Long enough for a checkout replica's process to see several checkouts at a spike's pace.
     "WAITINGROOM_ADAPTIVE_WINDOW_SECONDS": 10,
-    "WAITINGROOM_ADAPTIVE_MIN_SAMPLES": 5,  # fewer samples than this say nothing
+    # Fewer samples than this in a window say nothing: the p95 of five is their maximum, and one
+    # slow request in a quiet process engaged the room in a spike the shop was serving.
+    "WAITINGROOM_ADAPTIVE_MIN_SAMPLES": 20,
     "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # over target: the pace is the admissions' pace times this (once a window)
     "WAITINGROOM_ADAPTIVE_INCREASE": 0.02,  # ...within target: it grows by this share of itself each second, if used
     # Auto mode's safety maximum: new visitors let in per minute at most, engaged or not. Not a

@@ -37,9 +37,9 @@ class WaitingRoomConfig(models.Model):
         " notice, not the page's usual time.",
     )
     target_queue_ms = models.PositiveIntegerField(
-        default=250,
+        default=500,
         validators=[MinValueValidator(10), MaxValueValidator(60_000)],
-        help_text="...or when requests wait longer than this (p95) before the app starts on them.",
+        help_text="...or when requests wait longer than this (p95) for a thread before the app starts on them.",
     )
     session_duration = models.PositiveIntegerField(
         default=15,

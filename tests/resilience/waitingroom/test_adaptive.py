@@ -23,7 +23,7 @@ from tests.shop.helpers import add_to_cart, checkout_token, submit_checkout
 
 CATALOG = reverse("shop:product_list")
 # new_users_per_minute (600) is on mode's pace: auto mode never reads it as a ceiling.
-AUTO = RoomConfig("auto", 100_000, 600, 120, ("/",), "", None, None, 60, 500, 250)  # floor 60/min
+AUTO = RoomConfig("auto", 100_000, 600, 120, ("/",), "", None, None, 60, 500, 500)  # floor 60/min
 SAFETY_MAX = 60_000
 CALM = Decision(False, SAFETY_MAX, {}, "")
 
