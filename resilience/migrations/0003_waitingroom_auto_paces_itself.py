@@ -5,30 +5,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('resilience', '0002_waitingroomconfig_adaptive'),
+        ("resilience", "0002_waitingroomconfig_adaptive"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='waitingroomconfig',
-            name='new_users_per_minute',
-            field=models.PositiveIntegerField(default=120, help_text='On mode: visitors let in from the queue per minute. (Auto mode measures its own pace.)', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1000000)]),
+            model_name="waitingroomconfig",
+            name="new_users_per_minute",
+            field=models.PositiveIntegerField(
+                default=120,
+                help_text="On mode: visitors let in from the queue per minute. (Auto mode measures its own pace.)",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(1000000),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='waitingroomconfig',
-            name='target_latency_ms',
-            field=models.PositiveIntegerField(default=500, help_text="Auto mode engages when the watched pages' (checkout's) p95 goes over this: a wait customers notice, not the page's usual time.", validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(60000)]),
+            model_name="waitingroomconfig",
+            name="target_latency_ms",
+            field=models.PositiveIntegerField(
+                default=500,
+                help_text="Auto mode engages when the watched pages' (checkout's) p95 goes over this: a wait customers notice, not the page's usual time.",
+                validators=[
+                    django.core.validators.MinValueValidator(10),
+                    django.core.validators.MaxValueValidator(60000),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='waitingroomconfig',
-            name='target_queue_ms',
-            field=models.PositiveIntegerField(default=500, help_text='...or when requests wait longer than this (p95) for a thread before the app starts on them.', validators=[django.core.validators.MinValueValidator(10), django.core.validators.MaxValueValidator(60000)]),
+            model_name="waitingroomconfig",
+            name="target_queue_ms",
+            field=models.PositiveIntegerField(
+                default=500,
+                help_text="...or when requests wait longer than this (p95) for a thread before the app starts on them.",
+                validators=[
+                    django.core.validators.MinValueValidator(10),
+                    django.core.validators.MaxValueValidator(60000),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='waitingroomconfig',
-            name='total_active_users',
-            field=models.PositiveIntegerField(default=500, help_text='On mode: admitted visitors active at once, at most. (Auto mode paces itself and caps nobody.)', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10000000)]),
+            model_name="waitingroomconfig",
+            name="total_active_users",
+            field=models.PositiveIntegerField(
+                default=500,
+                help_text="On mode: admitted visitors active at once, at most. (Auto mode paces itself and caps nobody.)",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(10000000),
+                ],
+            ),
         ),
     ]
