@@ -7,6 +7,7 @@ Run by loadtest/run.py, which sets the environment:
     LOADTEST_RECORD     folder for what the visitors saw (loadtest/record.py)
     LOADTEST_CATALOG    JSON file: the featured product, product and category slugs, words
     LOADTEST_CACHES     JSON: how to empty the stack's caches (the cold-start scenario)
+    LOADTEST_SEED       the sitting's seed: every configuration of a sitting meets the same visitors
 
     locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8080
 """
@@ -25,6 +26,7 @@ from locust import LoadTestShape, events
 from loadtest import shapes
 from loadtest.journeys import AppUser, Browser, Buyer, Shopper
 from loadtest.record import Recorder
+from loadtest.seeds import SITTING_SEED, Arrivals
 from loadtest.stacks import caches_empty
 from loadtest.visitors import Catalog, Visitor
 
@@ -33,6 +35,7 @@ __all__ = ["AppUser", "Browser", "Buyer", "Scenario", "Shopper"]
 SCENARIO = os.environ.get("LOADTEST_SCENARIO", "smoke")
 recorder = Recorder(Path(os.environ.get("LOADTEST_RECORD", "var/loadtest/record")))
 Visitor.recorder = recorder
+Visitor.arrivals = Arrivals(os.environ.get("LOADTEST_SEED", str(SITTING_SEED)))
 Visitor.catalog = Catalog(**json.loads(Path(os.environ["LOADTEST_CATALOG"]).read_text()))
 
 

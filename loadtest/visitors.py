@@ -6,6 +6,8 @@ room limit each address. HttpUser, not FastHttpUser: geventhttpclient offers no 
 way to choose a connection's source address; requests does (requests-toolbelt's
 SourceAddressAdapter). A visitor who meets the waiting room waits as told and asks
 again until let in; one the shop turns away (429, 503) tries again once, then leaves.
+Every choice a visitor makes comes from its own seeded generator (loadtest/seeds.py), so each
+configuration of a sitting meets the same visitors.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import json
-import random
 import re
 import time
 import uuid
@@ -24,6 +25,7 @@ from locust import HttpUser, constant, task
 from requests_toolbelt.adapters.source import SourceAddressAdapter
 
 from loadtest.record import Recorder
+from loadtest.seeds import Arrivals
 
 TIMEOUT = (3.05, 30)  # seconds to connect, then to wait for a page: a person's patience
 FIRST_ADDRESS = int(ipaddress.IPv4Address("127.1.0.0"))
@@ -68,20 +70,26 @@ class Visitor(HttpUser):
     wait_time = constant(0)  # one task, the whole visit; afterwards the visitor idles
     catalog: Catalog  # set by the locustfile
     recorder: Recorder  # set by the locustfile
+    arrivals: Arrivals  # set by the locustfile
     think_seconds = (1.0, 4.0)
     accept = "text/html"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Numbered here, as Locust creates users, not in on_start: greenlets may start in another order.
+        self.arrival, self.rng = self.arrivals.next(type(self).__name__)
 
     def on_start(self) -> None:
         self.address = str(ipaddress.IPv4Address(FIRST_ADDRESS + next(_addresses)))
         self.client.mount("http://", SourceAddressAdapter(self.address))
         shape = self.environment.shape_class  # the locustfile's Scenario
         now = shape.get_run_time()
-        self.from_campaign = random.random() < shape.profile.campaign_share(now)
+        self.from_campaign = self.rng.random() < shape.profile.campaign_share(now)
         self.phase = shape.profile.phase_at(now)[0].name
 
     @task
     def visit(self) -> None:
-        gevent.sleep(random.random())  # arrivals spread over the second, not all at its start
+        gevent.sleep(self.rng.random())  # arrivals spread over the second, not all at its start
         self.recorder.visitors_arrived += 1
         self.recorder.visitors_in_shop += 1
         try:
@@ -102,18 +110,22 @@ class Visitor(HttpUser):
     def landing_url(self) -> str:
         """The influencer's link (unique fbclid per click, as social apps add), or an organic entry."""
         if self.from_campaign:
-            return f"/products/{self.catalog.featured}/?{CAMPAIGN}&fbclid={uuid.uuid4().hex}"
-        return random.choice(
+            return f"/products/{self.catalog.featured}/?{CAMPAIGN}&fbclid={self.token()}"
+        return self.rng.choice(
             [
                 "/",
                 "/",
-                f"/category/{random.choice(self.catalog.categories)}/",
-                f"/products/{random.choice(self.catalog.products)}/",
+                f"/category/{self.rng.choice(self.catalog.categories)}/",
+                f"/products/{self.rng.choice(self.catalog.products)}/",
             ]
         )
 
+    def token(self) -> str:
+        """A random hex string, from the visitor's own generator (unique per visitor and draw)."""
+        return uuid.UUID(int=self.rng.getrandbits(128)).hex
+
     def think(self, low: float | None = None, high: float | None = None) -> None:
-        gevent.sleep(random.uniform(low or self.think_seconds[0], high or self.think_seconds[1]))
+        gevent.sleep(self.rng.uniform(low or self.think_seconds[0], high or self.think_seconds[1]))
 
     def page(self, url: str, *, name: str | None = None) -> str:
         """GET a page as a person would: wait in the room until let in; run the page's script."""
