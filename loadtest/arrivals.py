@@ -50,6 +50,8 @@ class ArrivalShape:
     only_kinds: dict[str, tuple[str, ...]] = {}
     # The phase at whose start every cache is emptied, if any.
     empties_caches_at: str | None = None
+    # The last phase of the last wave: the report counts who is still in the room 60 s after it ends.
+    last_wave_phase: str | None = None
 
     @property
     def duration(self) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from loadtest.arrivals import USUAL_VISITORS_PER_SECOND, ArrivalShape, Phase
+from loadtest.stress import Overload, Ramp
 
 SPIKE = USUAL_VISITORS_PER_SECOND * 19  # campaign visitors on top of the usual: 20x in all
 SECOND_WAVE = USUAL_VISITORS_PER_SECOND * 9  # 10x
@@ -48,6 +49,7 @@ class Influencer(ArrivalShape):
         Phase("tail", 30),
     )
     peak_phases = ("spike", "spike hold", "decay")
+    last_wave_phase = "second wave decay"
 
 
 class FlashSale(ArrivalShape):
@@ -57,6 +59,7 @@ class FlashSale(ArrivalShape):
     quick_phases = (Phase("baseline", 30), Phase("sale", 5, 100), Phase("after the sale", 60))
     peak_phases = ("sale", "after the sale")
     only_kinds = {"sale": ("Buyer",)}
+    last_wave_phase = "sale"
 
 
 class ColdStart(ArrivalShape):
@@ -77,6 +80,7 @@ class Smoke(ArrivalShape):
     phases = quick_phases = (Phase("smoke", 10), Phase("finish", 30, organic=0))  # time for the last to buy
     baseline_phase = "finish"
     peak_phases = ("smoke", "finish")
+    last_wave_phase = "smoke"
 
 
 SHAPES: dict[str, type[ArrivalShape]] = {
@@ -85,10 +89,20 @@ SHAPES: dict[str, type[ArrivalShape]] = {
     "flash-sale": FlashSale,
     "cold-start": ColdStart,
     "smoke": Smoke,
+    "ramp": Ramp,
+    "overload": Overload,
 }
 
 
-def shape_for(scenario: str, *, quick: bool) -> type[ArrivalShape]:
-    """The shape class to run for ``scenario``: its own phases, or its shortened ones when ``quick``."""
+def shape_for(scenario: str, *, quick: bool, rate: float | None = None) -> type[ArrivalShape]:
+    """The shape class to run for ``scenario``: its own phases, or its shortened ones when ``quick``.
+
+    ``rate`` (visitors a second) is the overload's held rate; no other shape takes one.
+    """
     shape = SHAPES[scenario]
-    return type(shape.__name__, (shape,), {"phases": shape.quick_phases}) if quick else shape
+    phases = shape.quick_phases if quick else shape.phases
+    if rate is not None:
+        if not hasattr(shape, "phases_at"):
+            raise ValueError(f"the {scenario} scenario takes no rate")
+        phases = shape.phases_at(rate, quick=quick)
+    return type(shape.__name__, (shape,), {"phases": phases})
