@@ -2,12 +2,13 @@
 
 Run by loadtest/run.py, which sets the environment:
 
-    LOADTEST_SCENARIO   baseline | influencer | flash-sale | cold-start | smoke
+    LOADTEST_SCENARIO   baseline | influencer | flash-sale | cold-start | smoke | ramp | overload
     LOADTEST_QUICK      1 for the shortened version
     LOADTEST_RECORD     folder for what the visitors saw (loadtest/record.py)
     LOADTEST_CATALOG    JSON file: the featured product, product and category slugs, words
     LOADTEST_CACHES     JSON: how to empty the stack's caches (the cold-start scenario)
     LOADTEST_SEED       the sitting's seed: every configuration of a sitting meets the same visitors
+    LOADTEST_RATE       the overload's held rate, visitors a second (empty: the shape's default)
 
     locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8080
 """
@@ -33,6 +34,7 @@ from loadtest.visitors import Catalog, Visitor
 __all__ = ["AppUser", "Browser", "Buyer", "Scenario", "Shopper"]
 
 SCENARIO = os.environ.get("LOADTEST_SCENARIO", "smoke")
+RATE = float(os.environ["LOADTEST_RATE"]) if os.environ.get("LOADTEST_RATE") else None
 recorder = Recorder(Path(os.environ.get("LOADTEST_RECORD", "var/loadtest/record")))
 Visitor.recorder = recorder
 Visitor.arrivals = Arrivals(os.environ.get("LOADTEST_SEED", str(SITTING_SEED)))
@@ -45,7 +47,7 @@ KINDS = {kind.__name__: kind for kind in (AppUser, Browser, Buyer, Shopper)}
 class Scenario(LoadTestShape):
     """Locust's shape: the scenario's arrivals (loadtest/shapes.py), one user per visitor."""
 
-    profile = shapes.shape_for(SCENARIO, quick=os.environ.get("LOADTEST_QUICK") == "1")()
+    profile = shapes.shape_for(SCENARIO, quick=os.environ.get("LOADTEST_QUICK") == "1", rate=RATE)()
     caches_emptied = False
 
     def tick(self):

@@ -131,10 +131,13 @@ def summarise(folder: Path, result: dict) -> dict:
     }
 
 
-def publish(out: Path, *, scenario: str, quick: bool, results: dict[str, dict]) -> dict:
-    """Write summary.json and report.html for the configurations of one sitting; return the summary."""
+def publish(out: Path, *, scenario: str, quick: bool, results: dict[str, dict], **sitting) -> dict:
+    """Write summary.json and report.html for the configurations of one sitting; return the summary.
+
+    ``sitting`` (the seed, the overload's rate, ...) goes into summary.json beside the scenario.
+    """
     summary = {name: summarise(out / name, result) for name, result in results.items()}
-    document = {"scenario": scenario, "quick": quick, "configurations": summary}
+    document = {"scenario": scenario, "quick": quick, **sitting, "configurations": summary}
     (out / "summary.json").write_text(json.dumps(document, indent=2))
     (out / "report.html").write_text(render(scenario, quick, summary, {name: out / name for name in results}, results))
     return summary
