@@ -85,6 +85,8 @@ class Shopper(Visitor):
             )
             self.think()
             html = self.page(url)
+        # How long from arriving to seeing the product, any wait in the room included (sold out or not).
+        self.note("product page", seconds=time.time() - self.arrived_at)
         found = PRODUCT_ID.search(html)
         if found is None:
             raise SoldOut(url)

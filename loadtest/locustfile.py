@@ -26,9 +26,10 @@ from locust import LoadTestShape, events
 
 from loadtest import shapes
 from loadtest.journeys import AppUser, Browser, Buyer, Shopper
-from loadtest.record import Recorder
+from loadtest.record import Recorder, cpu_seconds
 from loadtest.seeds import SITTING_SEED, Arrivals
 from loadtest.stacks import caches_empty
+from loadtest.stress import Ramp, step_figures
 from loadtest.visitors import Catalog, Visitor
 
 __all__ = ["AppUser", "Browser", "Buyer", "Scenario", "Shopper"]
@@ -55,11 +56,17 @@ class Scenario(LoadTestShape):
         if self.profile.phase_at(t)[0].name == self.profile.empties_caches_at and not self.caches_emptied:
             self.caches_emptied = True
             gevent.spawn(self._empty_caches)
+        if isinstance(self.profile, Ramp) and (figures := self.profile.after_step(t, self._step_figures)):
+            recorder.event("ramp step", **figures)
         target = self.profile.target(t)
         if target is None:
             return None
         users, rate, only = target
         return users, rate, [KINDS[name] for name in only or KINDS]
+
+    def _step_figures(self, start: float, end: float) -> dict:
+        epoch = time.time() - self.get_run_time()  # the shape's seconds on the wall clock the record keeps
+        return step_figures(recorder.checkouts, recorder.seconds, epoch + start, epoch + end)
 
     def _empty_caches(self) -> None:
         deleted = caches_empty(**json.loads(os.environ["LOADTEST_CACHES"]))
@@ -94,6 +101,7 @@ def _time_full_collections(phase: str, info: dict) -> None:
 @events.test_start.add_listener
 def _started(environment, **_) -> None:
     environment.started_at = time.time()
+    environment.cpu_at_start = cpu_seconds()
     gc.freeze()  # what Locust and the shop's catalog loaded
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, NO_FULL_COLLECTIONS)
@@ -119,5 +127,11 @@ def _stopped(environment, **_) -> None:
         phases=profile.timeline(),
         baseline_phase=profile.baseline_phase,
         peak_phases=profile.peak_phases,
+        last_wave_phase=profile.last_wave_phase,
+        hold_phase=getattr(profile, "hold_phase", None),
+        rate=RATE,
+        ramp_failed_step=getattr(profile, "failed_step", None),
         visitors=recorder.visitors_arrived,
+        # Locust's own CPU over the run: near one core's worth, it could not offer more than it did.
+        loadgen_cpu_seconds=round(cpu_seconds() - environment.cpu_at_start, 1),
     )

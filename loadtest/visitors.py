@@ -90,7 +90,10 @@ class Visitor(HttpUser):
     @task
     def visit(self) -> None:
         gevent.sleep(self.rng.random())  # arrivals spread over the second, not all at its start
+        self.arrived_at = time.time()
         self.recorder.visitors_arrived += 1
+        # Every visitor, bought or not: buying demand counts the buyers who arrived, served or not.
+        self.note("arrival", kind=type(self).__name__, index=self.arrival)
         self.recorder.visitors_in_shop += 1
         try:
             self.journey()
