@@ -26,11 +26,12 @@ from locust import LoadTestShape, events
 
 from loadtest import shapes
 from loadtest.journeys import AppUser, Browser, Buyer, Shopper
+from loadtest.pages import Catalog
 from loadtest.record import Recorder, cpu_seconds
 from loadtest.seeds import SITTING_SEED, Arrivals
 from loadtest.stacks import caches_empty
 from loadtest.stress import Ramp, step_figures
-from loadtest.visitors import Catalog, Visitor
+from loadtest.visitors import Visitor
 
 __all__ = ["AppUser", "Browser", "Buyer", "Scenario", "Shopper"]
 

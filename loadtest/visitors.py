@@ -18,12 +18,12 @@ import json
 import re
 import time
 import uuid
-from dataclasses import dataclass
 
 import gevent
 from locust import HttpUser, constant, task
 from requests_toolbelt.adapters.source import SourceAddressAdapter
 
+from loadtest.pages import Catalog, page_name
 from loadtest.record import Recorder
 from loadtest.seeds import Arrivals
 
@@ -33,19 +33,6 @@ _addresses = itertools.count()
 CAMPAIGN = "utm_source=instagram&utm_medium=social&utm_campaign=spring-drop&utm_content=story"
 
 
-def page_name(url: str) -> str:
-    """The group a URL's timings are reported under (each campaign click has its own URL)."""
-    if "fbclid=" in url:
-        return "product page (campaign link)"
-    if url.startswith("/products/"):
-        return "product page"
-    if "q=" in url:
-        return "search"
-    if url.startswith("/category/"):
-        return "category"
-    return "catalog" if url in ("/", "") else "catalog (sorted, paged)"
-
-
 def answered(response) -> bool:
     """True for a page or a redirect; Locust reports no answer at all (a timeout) as status 0."""
     return 200 <= response.status_code < 400
@@ -53,16 +40,6 @@ def answered(response) -> bool:
 
 class GaveUp(Exception):
     """The visitor leaves: the shop turned them away or did not answer."""
-
-
-@dataclass
-class Catalog:
-    """What visitors can know before their first page: the post's product, some links, words to search."""
-
-    featured: str
-    products: list[str]
-    categories: list[str]
-    words: list[str]
 
 
 class Visitor(HttpUser):
