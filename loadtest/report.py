@@ -1,7 +1,8 @@
 """Turn a load test's records into summary.json, report.html and one headline line.
 
-Every figure of a configuration comes from the same sitting on the same machine as the
-other configuration's: compare them with each other, not with other runs.
+Every figure of a configuration comes from the same sitting on the same machine, and the same
+visitors, as the other configurations': compare them with each other, not with other runs.
+The spike is judged first by orders placed against buying demand (goodput), then by latency.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
+from loadtest.goodput import WHOLE_RUN, goodput_by_phase, queue_left
 from loadtest.record import percentile, read_events
 from loadtest.report_page import render
 
@@ -86,8 +88,20 @@ def summarise(folder: Path, result: dict) -> dict:
         figures["checkout_p95_at_nginx_ms"] = _round(
             percentile([c["latency_ms"] for c in during(names, at_nginx)], 0.95)
         )
+    goodput = goodput_by_phase(events, list(spans))
+    whole = goodput[WHOLE_RUN]
     return {
         "visitors": run["visitors"],
+        # First: orders placed against buying demand (loadtest/goodput.py), and who was left in line.
+        "buying_demand": whole["buying_demand"],
+        "orders_placed": whole["orders_placed"],
+        "buyers_sold_out": whole["sold_out"],
+        "goodput": whole["goodput"],
+        "arrival_to_product_p50_s": whole["arrival_to_product_p50_s"],
+        "arrival_to_product_p95_s": whole["arrival_to_product_p95_s"],
+        **queue_left(seconds, run),
+        "last_wave_phase": run.get("last_wave_phase"),
+        "goodput_by_phase": goodput,
         "peak_rps": round(max(_rolling(seconds, "requests", 5) or [0]), 1),
         **checkout_figures(checkouts, buyers),
         "http_5xx": sum(c.get("5xx", 0) for c in seconds.values()),
@@ -112,6 +126,9 @@ def summarise(folder: Path, result: dict) -> dict:
         ),
         # Locust's own longest stall (a full garbage collection): time counted in every latency above.
         "loadgen_gc_pause_max_ms": _round(max((e["ms"] for e in events if e["type"] == "loadgen_gc"), default=0)),
+        # Locust's own CPU (one process: near 1.0 of a core, it could offer no more than it did).
+        "loadgen_cpu_seconds": run.get("loadgen_cpu_seconds"),
+        "loadgen_cpu_share": _ratio(run.get("loadgen_cpu_seconds"), run.get("stopped_at", started) - started),
         "waitingroom_queued_visitors": len(room_waits),
         "waitingroom_median_wait_s": _round(statistics.median(e["waited"] for e in room_waits), 1)
         if room_waits
@@ -143,20 +160,6 @@ def publish(out: Path, *, scenario: str, quick: bool, results: dict[str, dict], 
     return summary
 
 
-def headline(scenario: str, summary: dict[str, dict]) -> str:
-    """One line with the figures that matter, every configuration side by side."""
-    parts = []
-    for name, figures in summary.items():
-        parts.append(
-            f"{name}: checkout p95 {_ms(figures['checkout_p95_ms'])} (baseline {_ms(figures['baseline']['checkout_p95_ms'])},"
-            f" peak {_ms(figures['peak']['checkout_p95_ms'])}; at nginx {_ms(figures['baseline']['checkout_p95_at_nginx_ms'])}"
-            f" → {_ms(figures['peak']['checkout_p95_at_nginx_ms'])}), success {_share(figures['checkout_success'])},"
-            f" 5xx {figures['http_5xx']}, lost {figures['orders_lost']}, oversold {figures['oversold']},"
-            f" double charges {figures['duplicate_charges']}, alerts {','.join(figures['alerts_fired']) or 'none'}"
-        )
-    return f"loadtest {scenario}: " + " | ".join(parts)
-
-
 def _rolling(seconds: dict[int, dict], key: str, width: int) -> list[float]:
     if not seconds:
         return []
@@ -171,11 +174,3 @@ def _round(value, digits: int = 1):
 
 def _ratio(a, b):
     return round(a / b, 2) if a and b else None
-
-
-def _ms(value) -> str:
-    return "n/a" if value is None else f"{value:,.0f} ms"
-
-
-def _share(value) -> str:
-    return "n/a" if value is None else f"{value:.1%}"

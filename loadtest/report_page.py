@@ -7,12 +7,19 @@ from pathlib import Path
 
 from loadtest import charts
 
+# Orders against buying demand first, then who was left in line, then latency and the rest.
 ROWS = [
     "visitors",
-    "peak_rps",
-    "checkout_attempts",
-    "checkout_success",
-    "checkout_sold_out",
+    "buying_demand",
+    "orders_placed",
+    "buyers_sold_out",
+    "goodput",
+    "queue_at_end",
+    "queued_60s_after_last_wave",
+    "waitingroom_queued_visitors",
+    "waitingroom_median_wait_s",
+    "arrival_to_product_p50_s",
+    "arrival_to_product_p95_s",
     "checkout_p50_ms",
     "checkout_p95_ms",
     "checkout_p99_ms",
@@ -22,7 +29,11 @@ ROWS = [
     "baseline.checkout_p95_at_nginx_ms",
     "peak.checkout_p95_at_nginx_ms",
     "checkout_p95_peak_vs_baseline_at_nginx",
+    "checkout_attempts",
+    "checkout_success",
+    "checkout_sold_out",
     "peak.checkout_success",
+    "peak_rps",
     "http_5xx",
     "http_429",
     "no_response",
@@ -32,9 +43,8 @@ ROWS = [
     "duplicate_emails",
     "alerts_fired",
     "waitingroom_eta_error",
-    "waitingroom_queued_visitors",
-    "waitingroom_median_wait_s",
     "loadgen_gc_pause_max_ms",
+    "loadgen_cpu_share",
 ]
 
 
@@ -74,9 +84,32 @@ def render(scenario: str, quick: bool, summary: dict, folders: dict[str, Path], 
         title=html.escape(f"make loadtest SCENARIO={scenario}{' QUICK=1' if quick else ''}"),
         head=head,
         table=rows(ROWS, lambda name: summary[name]),
+        phases=_phases(summary),
         alerts=alerts,
         audits=rows(list(summary[names[0]]["audit"]), lambda name: summary[name]["audit"]),
         figures="".join(charts.draw(summary, folders, results)),
+    )
+
+
+def _phases(summary: dict) -> str:
+    """One row per phase (and the whole run): each configuration's orders against demand, then its waits."""
+    names = list(summary)
+
+    def cell(figures: dict) -> str:
+        goodput = "n/a" if figures["goodput"] is None else f"{figures['goodput']:.1%}"
+        product = figures["arrival_to_product_p95_s"]
+        checkout = figures["checkout_p95_ms"]
+        return html.escape(
+            f"{figures['orders_placed']:,} of {figures['buying_demand']:,} ({figures['sold_out']:,} sold out): {goodput};"
+            f" product page p95 {'n/a' if product is None else f'{product:,.1f} s'},"
+            f" checkout p95 {'n/a' if checkout is None else f'{checkout:,.0f} ms'}"
+        )
+
+    return "".join(
+        f"<tr><th>{html.escape(phase)}</th>"
+        + "".join(f"<td>{cell(summary[name]['goodput_by_phase'][phase])}</td>" for name in names)
+        + "</tr>"
+        for phase in summary[names[0]]["goodput_by_phase"]
     )
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from loadtest import report
 from loadtest.capacity import default_overload_rate, ramp_capacity
+from loadtest.headline import headline
 from loadtest.monitoring import INTERVAL_SECONDS, Prometheus
 from loadtest.seeds import SITTING_SEED
 from loadtest.shapes import SHAPES
@@ -180,7 +181,7 @@ def main() -> int:
         rate=rate,
         ramp_capacity=capacities,
     )
-    print(report.headline(args.scenario, summary))
+    print(headline(args.scenario, summary))
     return 0
 
 

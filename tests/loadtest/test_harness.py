@@ -31,6 +31,17 @@ SUMMARY_FIELDS = {
     "duplicate_emails",
     "alerts_fired",
     "waitingroom_eta_error",
+    # Orders against buying demand (issue 19), and who was left in line.
+    "buying_demand",
+    "orders_placed",
+    "buyers_sold_out",
+    "goodput",
+    "arrival_to_product_p50_s",
+    "arrival_to_product_p95_s",
+    "queue_at_end",
+    "queued_60s_after_last_wave",
+    "goodput_by_phase",
+    "loadgen_cpu_seconds",
 }
 
 
@@ -63,6 +74,12 @@ def test_every_configuration_reports_every_summary_field(smoke):
     for figures in smoke["summary"].values():
         assert SUMMARY_FIELDS <= set(figures)
         assert figures["visitors"] > 10
+
+
+def test_every_configuration_meets_the_same_buyers(smoke):
+    demand = {name: figures["buying_demand"] for name, figures in smoke["summary"].items()}
+
+    assert len(set(demand.values())) == 1 and demand["stampede"] >= 1, demand
 
 
 def test_every_order_a_buyer_saw_is_in_the_database_settled_charged_and_emailed_once(smoke):
@@ -109,5 +126,5 @@ def test_the_report_draws_its_charts_and_the_headline_comes_last(smoke):
     page = (smoke["out"] / "report.html").read_text()
 
     assert page.count("<svg") == 5
-    assert smoke["last_line"].startswith("loadtest smoke: stampede: checkout p95")
+    assert smoke["last_line"].startswith("loadtest smoke: stampede: orders ")
     assert (smoke["out"] / "stampede" / "locust.html").exists()
