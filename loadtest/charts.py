@@ -150,6 +150,7 @@ them with each other, by orders placed against buying demand first, then by late
 The shaded stretch is the peak; checkout latency is the time to answer the order form's submission.</p>
 {figures}
 <h2>Summary</h2><table><tr><th></th>{head}</tr>{table}</table>
+{stress}
 <h2>Orders against buying demand, by the phase each visitor arrived in</h2>
 <p>Buying demand counts every buyer who arrived, served or not; goodput is orders / (demand − sold out).
 A buyer still in line when the run ended is a lost sale.</p>

@@ -13,6 +13,7 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
+from loadtest.capacity import capacity, overload_figures, ramp_steps
 from loadtest.goodput import WHOLE_RUN, goodput_by_phase, queue_left
 from loadtest.record import percentile, read_events
 from loadtest.report_page import render
@@ -61,8 +62,11 @@ def checkouts_at_nginx(access_log: Path) -> list[dict]:
     return [{"at": float(m["at"]), "latency_ms": float(m["seconds"]) * 1000} for m in found if m]
 
 
-def summarise(folder: Path, result: dict) -> dict:
-    """The figures of one configuration's run (summary.json's fields, and a few more)."""
+def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
+    """The figures of one configuration's run (summary.json's fields, and a few more).
+
+    ``ramp``: this configuration's capacity as the last ramp measured it (the overload compares with it).
+    """
     record = folder / "record"
     run = json.loads((record / "run.json").read_text())
     seconds = {int(s): counts for s, counts in json.loads((record / "seconds.json").read_text()).items()}
@@ -90,7 +94,13 @@ def summarise(folder: Path, result: dict) -> dict:
         )
     goodput = goodput_by_phase(events, list(spans))
     whole = goodput[WHOLE_RUN]
+    stress = {}
+    if run.get("scenario") == "ramp":
+        stress["capacity"] = capacity(ramp_steps(run, events, seconds))
+    if run.get("hold_phase"):
+        stress["overload"] = {**overload_figures(run, events, seconds, ramp), "goodput": goodput[run["hold_phase"]]}
     return {
+        **stress,
         "visitors": run["visitors"],
         # First: orders placed against buying demand (loadtest/goodput.py), and who was left in line.
         "buying_demand": whole["buying_demand"],
@@ -153,7 +163,8 @@ def publish(out: Path, *, scenario: str, quick: bool, results: dict[str, dict], 
 
     ``sitting`` (the seed, the overload's rate, ...) goes into summary.json beside the scenario.
     """
-    summary = {name: summarise(out / name, result) for name, result in results.items()}
+    ramp = sitting.get("ramp_capacity") or {}
+    summary = {name: summarise(out / name, result, ramp=ramp.get(name)) for name, result in results.items()}
     document = {"scenario": scenario, "quick": quick, **sitting, "configurations": summary}
     (out / "summary.json").write_text(json.dumps(document, indent=2))
     (out / "report.html").write_text(render(scenario, quick, summary, {name: out / name for name in results}, results))

@@ -48,6 +48,20 @@ ROWS = [
 ]
 
 
+CAPACITY_ROWS = ["capacity.visitors_per_second", "capacity.orders_per_second", "capacity.step"]
+OVERLOAD_ROWS = [
+    "overload.rate",
+    "overload.arrived_per_second_in_hold",
+    "overload.orders_per_second_in_hold",
+    "overload.ramp_orders_per_second",
+    "overload.orders_vs_ramp_plateau",
+    "overload.checkout_p95_in_hold_ms",
+    "overload.goodput.goodput",
+    "queue_at_end",
+    "overload.loadgen_cpu_share_in_hold",
+]
+
+
 def _field(figures: dict, path: str):
     for part in path.split("."):
         figures = figures.get(part) if isinstance(figures, dict) else None
@@ -85,9 +99,48 @@ def render(scenario: str, quick: bool, summary: dict, folders: dict[str, Path], 
         head=head,
         table=rows(ROWS, lambda name: summary[name]),
         phases=_phases(summary),
+        stress=_stress(summary, head, rows),
         alerts=alerts,
         audits=rows(list(summary[names[0]]["audit"]), lambda name: summary[name]["audit"]),
         figures="".join(charts.draw(summary, folders, results)),
+    )
+
+
+def _stress(summary: dict, head: str, rows) -> str:
+    """The ramp's capacity and each of its steps, or the overload's hold; nothing for other scenarios."""
+    first = next(iter(summary.values()))
+    source = lambda name: summary[name]  # noqa: E731
+    if "capacity" in first:
+        title = "The ramp: capacity, the highest step before the first out of bound (checkout p95 > 1 s, errors > 1%)"
+        table = rows(CAPACITY_ROWS, source) + _steps(summary)
+    elif "overload" in first:
+        title = "The overload: the hold, against the ramp's plateau (orders a second at capacity)"
+        table = rows(OVERLOAD_ROWS, source)
+    else:
+        return ""
+    return f"<h2>{html.escape(title)}</h2><table><tr><th></th>{head}</tr>{table}</table>"
+
+
+def _steps(summary: dict) -> str:
+    by_name = {name: {s["step"]: s for s in figures["capacity"]["step_figures"]} for name, figures in summary.items()}
+    steps = max(by_name.values(), key=len)
+
+    def cell(step: dict | None) -> str:
+        if step is None:
+            return "not run"
+        p95, errors = step["checkout_p95_ms"], step["error_share"]
+        return html.escape(
+            f"{'within' if step['within_bound'] else 'OUT OF'} bound: checkout p95"
+            f" {'n/a' if p95 is None else f'{p95:,.0f} ms'}, errors {'n/a' if errors is None else f'{errors:.1%}'},"
+            f" {step['orders_per_second']:g} orders/s, {step['arrived_per_second']:g} arrived/s,"
+            f" Locust CPU {step['loadgen_cpu_share']}"
+        )
+
+    return "".join(
+        f"<tr><th>{html.escape(step)}</th>"
+        + "".join(f"<td>{cell(by_name[name].get(step))}</td>" for name in summary)
+        + "</tr>"
+        for step in steps
     )
 
 
