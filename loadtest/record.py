@@ -29,7 +29,7 @@ class Recorder:
         self.visitors_in_shop = 0  # arrived and not yet gone
         self.visitors_queued = 0  # of those, waiting in the room
 
-    def event(self, kind: str, **fields: Any) -> None:
+    def event(self, kind: str, /, **fields: Any) -> None:
         """Write one thing that happened, stamped with the wall clock."""
         at = time.time()
         if kind == "checkout":

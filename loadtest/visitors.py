@@ -172,7 +172,7 @@ class Visitor(HttpUser):
         waited = time.time() - joined - poll_interval / 2
         self.note("room", waited=waited, estimate=first["estimate"], known=first["known"], via=self.accept)
 
-    def note(self, kind: str, **fields) -> None:
+    def note(self, kind: str, /, **fields) -> None:
         """Record something this visitor saw, with who they are and the phase they arrived in."""
         self.recorder.event(kind, visitor=self.address, phase=self.phase, **fields)
 
