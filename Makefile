@@ -93,11 +93,12 @@ bench-waitingroom: install-dev
 	$(PY) loadtest/waitingroom_overhead.py
 	$(PY) loadtest/waitingroom_sim.py --visitors 300 --arrivals-per-second 20 --admit-per-minute 300 --poll-every 2
 
-## loadtest: SCENARIO=baseline|influencer|flash-sale|cold-start [QUICK=1] [STACK=var/stack]: Locust against
-## Stampede and the 2023 configuration, live Prometheus, every order audited (var/loadtest/SCENARIO/)
+## loadtest: SCENARIO=baseline|influencer|flash-sale|cold-start|ramp|overload [QUICK=1] [RATE=N] [STACK=var/stack]:
+## Locust against Stampede, Stampede without its room and the 2023 configuration, live Prometheus, every order
+## audited (var/loadtest/SCENARIO/); ramp: each one's capacity; overload: a spike held at RATE visitors/s
 SCENARIO ?= influencer
 loadtest: install-dev system-packages
-	$(PY) -m loadtest.run --scenario $(SCENARIO) $(if $(QUICK),--quick) $(if $(STACK),--against $(STACK))
+	$(PY) -m loadtest.run --scenario $(SCENARIO) $(if $(QUICK),--quick) $(if $(RATE),--rate $(RATE)) $(if $(STACK),--against $(STACK))
 
 ## chaos: [QUICK=1] [ONLY=worker-killed,...]: each fault under load against a stack of its own, with its
 ## figure and its pass (var/chaos/summary.json); QUICK is the short subset the suite runs

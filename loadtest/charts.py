@@ -145,10 +145,16 @@ th:first-child {{ text-align: left; font-weight: 500; }}
 figure {{ margin: 0 0 1.5rem; }} svg {{ max-width: 100%; height: auto; }}
 </style></head><body>
 <h1>{title}</h1>
-<p>Each configuration ran the same scenario on this machine in one sitting: compare them with each other.
+<p>Each configuration ran the same scenario, with the same visitors, on this machine in one sitting: compare
+them with each other, by orders placed against buying demand first, then by latency.
 The shaded stretch is the peak; checkout latency is the time to answer the order form's submission.</p>
 {figures}
 <h2>Summary</h2><table><tr><th></th>{head}</tr>{table}</table>
+{stress}
+<h2>Orders against buying demand, by the phase each visitor arrived in</h2>
+<p>Buying demand counts every buyer who arrived, served or not; goodput is orders / (demand − sold out).
+A buyer still in line when the run ended is a lost sale.</p>
+<table><tr><th></th>{head}</tr>{phases}</table>
 <h2>Alerts that fired (live Prometheus, deploy/prometheus/alerts.yml)</h2>
 <table><tr><th>configuration</th><th>alert</th><th>fired</th><th>resolved</th></tr>{alerts}</table>
 <h2>Audit (database, the gateway's ledger, the mail sent)</h2><table><tr><th></th>{head}</tr>{audits}</table>

@@ -8,9 +8,7 @@ with the same key when the shop was too busy to answer.
 
 from __future__ import annotations
 
-import random
 import time
-import uuid
 
 import gevent
 
@@ -31,27 +29,27 @@ class Browser(Visitor):
 
     def journey(self) -> None:
         html = self.page(self.landing_url())
-        for _ in range(random.randint(2, 5)):
+        for _ in range(self.rng.randint(2, 5)):
             self.think()
             html = self.page(self.next_page(html))
 
     def next_page(self, html: str) -> str:
-        roll = random.random()
+        roll = self.rng.random()
         products = PRODUCT_LINK.findall(html)
         if roll < 0.5 and products:
-            return random.choice(products)
+            return self.rng.choice(products)
         if roll < 0.7:
-            return random.choice(
-                CATEGORY_LINK.findall(html) or [f"/category/{random.choice(self.catalog.categories)}/"]
+            return self.rng.choice(
+                CATEGORY_LINK.findall(html) or [f"/category/{self.rng.choice(self.catalog.categories)}/"]
             )
         if roll < 0.85:
             return f"/?q={self.search_words()}"
-        return random.choice(["/?page=2", "/?sort=price", "/?sort=newest", "/?sort=-price&page=3"])
+        return self.rng.choice(["/?page=2", "/?sort=price", "/?sort=newest", "/?sort=-price&page=3"])
 
     def search_words(self) -> str:
-        words = random.sample(self.catalog.words, k=random.choice([1, 1, 2]))
-        if random.random() < 0.2:  # a term of the visitor's own, found nowhere
-            words.append(uuid.uuid4().hex[:6])
+        words = self.rng.sample(self.catalog.words, k=self.rng.choice([1, 1, 2]))
+        if self.rng.random() < 0.2:  # a term of the visitor's own, found nowhere
+            words.append(self.token()[:6])
         return "+".join(words)
 
 
@@ -68,23 +66,27 @@ class Shopper(Visitor):
             "/cart/add/", {"csrfmiddlewaretoken": token, "product_id": product_id, "quantity": 1}, name="add to cart"
         )
         self.think()
-        if random.random() < 0.6:
+        if self.rng.random() < 0.6:
             self.post(
                 f"/cart/{product_id}/quantity/", {"csrfmiddlewaretoken": token, "quantity": 2}, name="change quantity"
             )
-        if random.random() < 0.3:
+        if self.rng.random() < 0.3:
             self.post(f"/cart/{product_id}/remove/", {"csrfmiddlewaretoken": token}, name="remove from cart")
         self.think()
-        self.page(random.choice([product_url, "/"]))
+        self.page(self.rng.choice([product_url, "/"]))
 
     def choose_product(self) -> tuple[str, str]:
         """Land, and find a product to buy: the campaign's, or one from the page landed on."""
         url = self.landing_url()
         html = self.page(url)
         if not url.startswith("/products/"):
-            url = random.choice(PRODUCT_LINK.findall(html) or [f"/products/{random.choice(self.catalog.products)}/"])
+            url = self.rng.choice(
+                PRODUCT_LINK.findall(html) or [f"/products/{self.rng.choice(self.catalog.products)}/"]
+            )
             self.think()
             html = self.page(url)
+        # How long from arriving to seeing the product, any wait in the room included (sold out or not).
+        self.note("product page", seconds=time.time() - self.arrived_at)
         found = PRODUCT_ID.search(html)
         if found is None:
             raise SoldOut(url)
@@ -163,6 +165,6 @@ class AppUser(Visitor):
 
     def journey(self) -> None:
         self.page(self.landing_url())
-        for _ in range(random.randint(1, 3)):
+        for _ in range(self.rng.randint(1, 3)):
             self.think()
-            self.page(f"/products/{random.choice(self.catalog.products)}/")
+            self.page(f"/products/{self.rng.choice(self.catalog.products)}/")

@@ -2,11 +2,13 @@
 
 Run by loadtest/run.py, which sets the environment:
 
-    LOADTEST_SCENARIO   baseline | influencer | flash-sale | cold-start | smoke
+    LOADTEST_SCENARIO   baseline | influencer | flash-sale | cold-start | smoke | ramp | overload
     LOADTEST_QUICK      1 for the shortened version
     LOADTEST_RECORD     folder for what the visitors saw (loadtest/record.py)
     LOADTEST_CATALOG    JSON file: the featured product, product and category slugs, words
     LOADTEST_CACHES     JSON: how to empty the stack's caches (the cold-start scenario)
+    LOADTEST_SEED       the sitting's seed: every configuration of a sitting meets the same visitors
+    LOADTEST_RATE       the overload's held rate, visitors a second (empty: the shape's default)
 
     locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8080
 """
@@ -24,15 +26,20 @@ from locust import LoadTestShape, events
 
 from loadtest import shapes
 from loadtest.journeys import AppUser, Browser, Buyer, Shopper
-from loadtest.record import Recorder
+from loadtest.pages import Catalog
+from loadtest.record import Recorder, cpu_seconds
+from loadtest.seeds import SITTING_SEED, Arrivals
 from loadtest.stacks import caches_empty
-from loadtest.visitors import Catalog, Visitor
+from loadtest.stress import Ramp, step_figures
+from loadtest.visitors import Visitor
 
 __all__ = ["AppUser", "Browser", "Buyer", "Scenario", "Shopper"]
 
 SCENARIO = os.environ.get("LOADTEST_SCENARIO", "smoke")
+RATE = float(os.environ["LOADTEST_RATE"]) if os.environ.get("LOADTEST_RATE") else None
 recorder = Recorder(Path(os.environ.get("LOADTEST_RECORD", "var/loadtest/record")))
 Visitor.recorder = recorder
+Visitor.arrivals = Arrivals(os.environ.get("LOADTEST_SEED", str(SITTING_SEED)))
 Visitor.catalog = Catalog(**json.loads(Path(os.environ["LOADTEST_CATALOG"]).read_text()))
 
 
@@ -42,7 +49,7 @@ KINDS = {kind.__name__: kind for kind in (AppUser, Browser, Buyer, Shopper)}
 class Scenario(LoadTestShape):
     """Locust's shape: the scenario's arrivals (loadtest/shapes.py), one user per visitor."""
 
-    profile = shapes.shape_for(SCENARIO, quick=os.environ.get("LOADTEST_QUICK") == "1")()
+    profile = shapes.shape_for(SCENARIO, quick=os.environ.get("LOADTEST_QUICK") == "1", rate=RATE)()
     caches_emptied = False
 
     def tick(self):
@@ -50,11 +57,17 @@ class Scenario(LoadTestShape):
         if self.profile.phase_at(t)[0].name == self.profile.empties_caches_at and not self.caches_emptied:
             self.caches_emptied = True
             gevent.spawn(self._empty_caches)
+        if isinstance(self.profile, Ramp) and (figures := self.profile.after_step(t, self._step_figures)):
+            recorder.event("ramp step", **figures)
         target = self.profile.target(t)
         if target is None:
             return None
         users, rate, only = target
         return users, rate, [KINDS[name] for name in only or KINDS]
+
+    def _step_figures(self, start: float, end: float) -> dict:
+        epoch = time.time() - self.get_run_time()  # the shape's seconds on the wall clock the record keeps
+        return step_figures(recorder.checkouts, recorder.seconds, epoch + start, epoch + end)
 
     def _empty_caches(self) -> None:
         deleted = caches_empty(**json.loads(os.environ["LOADTEST_CACHES"]))
@@ -89,6 +102,7 @@ def _time_full_collections(phase: str, info: dict) -> None:
 @events.test_start.add_listener
 def _started(environment, **_) -> None:
     environment.started_at = time.time()
+    environment.cpu_at_start = cpu_seconds()
     gc.freeze()  # what Locust and the shop's catalog loaded
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, NO_FULL_COLLECTIONS)
@@ -114,5 +128,11 @@ def _stopped(environment, **_) -> None:
         phases=profile.timeline(),
         baseline_phase=profile.baseline_phase,
         peak_phases=profile.peak_phases,
+        last_wave_phase=profile.last_wave_phase,
+        hold_phase=getattr(profile, "hold_phase", None),
+        rate=RATE,
+        ramp_failed_step=getattr(profile, "failed_step", None),
         visitors=recorder.visitors_arrived,
+        # Locust's own CPU over the run: near one core's worth, it could not offer more than it did.
+        loadgen_cpu_seconds=round(cpu_seconds() - environment.cpu_at_start, 1),
     )

@@ -1,4 +1,4 @@
-"""What a visitor reads off the shop's pages: links, form fields, order numbers.
+"""What a visitor reads off the shop's pages: links, form fields, order numbers; what it knows before them.
 
 Shared by the Locust visitors and `make chaos`'s shoppers (which must not import Locust:
 it patches threads for gevent on import).
@@ -7,6 +7,7 @@ it patches threads for gevent on import).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 PRODUCT_LINK = re.compile(r'href="(/products/[\w-]+/)"')
 CATEGORY_LINK = re.compile(r'href="(/category/[\w-]+/)"')
@@ -25,3 +26,26 @@ def customer_details(address: str) -> dict[str, str]:
         "address": f"{customer} Load Street",
         **CUSTOMER_FORM,
     }
+
+
+@dataclass
+class Catalog:
+    """What visitors can know before their first page: the post's product, some links, words to search."""
+
+    featured: str
+    products: list[str]
+    categories: list[str]
+    words: list[str]
+
+
+def page_name(url: str) -> str:
+    """The group a URL's timings are reported under (each campaign click has its own URL)."""
+    if "fbclid=" in url:
+        return "product page (campaign link)"
+    if url.startswith("/products/"):
+        return "product page"
+    if "q=" in url:
+        return "search"
+    if url.startswith("/category/"):
+        return "category"
+    return "catalog" if url in ("/", "") else "catalog (sorted, paged)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import resource
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -21,18 +22,23 @@ class Recorder:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self._events = (folder / "events.jsonl").open("a", buffering=1)
-        self._seconds: defaultdict[int, Counter] = defaultdict(Counter)
+        self.seconds: defaultdict[int, Counter] = defaultdict(Counter)
+        # (answered at, latency in ms) of every checkout: the ramp judges each step as it ends.
+        self.checkouts: list[tuple[float, float]] = []
         self.visitors_arrived = 0
         self.visitors_in_shop = 0  # arrived and not yet gone
         self.visitors_queued = 0  # of those, waiting in the room
 
-    def event(self, kind: str, **fields: Any) -> None:
+    def event(self, kind: str, /, **fields: Any) -> None:
         """Write one thing that happened, stamped with the wall clock."""
-        self._events.write(json.dumps({"type": kind, "at": time.time(), **fields}) + "\n")
+        at = time.time()
+        if kind == "checkout":
+            self.checkouts.append((at, fields["latency_ms"]))
+        self._events.write(json.dumps({"type": kind, "at": at, **fields}) + "\n")
 
     def response(self, status: int | None) -> None:
         """Count one response (None: no response at all) in the second it arrived."""
-        counts = self._seconds[int(time.time())]
+        counts = self.seconds[int(time.time())]
         counts["requests"] += 1
         if status is None:
             counts["no_response"] += 1
@@ -43,17 +49,24 @@ class Recorder:
             counts["429"] += 1
 
     def sample_visitors(self) -> None:
-        """Note how many visitors are in the shop and in the room this second."""
-        counts = self._seconds[int(time.time())]
+        """Note how many visitors are in the shop and in the room this second, and the CPU used so far."""
+        counts = self.seconds[int(time.time())]
         counts["visitors_in_shop"] = self.visitors_in_shop
         counts["visitors_queued"] = self.visitors_queued
+        counts["loadgen_cpu_s"] = round(cpu_seconds(), 3)
 
     def close(self, **run: Any) -> None:
         """Write the per-second counts and what the run was (``run.json``)."""
-        seconds = {str(second): dict(counts) for second, counts in sorted(self._seconds.items())}
+        seconds = {str(second): dict(counts) for second, counts in sorted(self.seconds.items())}
         (self.folder / "seconds.json").write_text(json.dumps(seconds))
         (self.folder / "run.json").write_text(json.dumps(run, indent=2))
         self._events.close()
+
+
+def cpu_seconds() -> float:
+    """The CPU time this process (Locust's, one process) has used so far, user and system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def read_events(folder: Path) -> list[dict]:

@@ -1,7 +1,8 @@
 """Turn a load test's records into summary.json, report.html and one headline line.
 
-Every figure of a configuration comes from the same sitting on the same machine as the
-other configuration's: compare them with each other, not with other runs.
+Every figure of a configuration comes from the same sitting on the same machine, and the same
+visitors, as the other configurations': compare them with each other, not with other runs.
+The spike is judged first by orders placed against buying demand (goodput), then by latency.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
+from loadtest.capacity import capacity, overload_figures, ramp_steps
+from loadtest.goodput import WHOLE_RUN, goodput_by_phase, queue_left
 from loadtest.record import percentile, read_events
 from loadtest.report_page import render
 
@@ -59,8 +62,11 @@ def checkouts_at_nginx(access_log: Path) -> list[dict]:
     return [{"at": float(m["at"]), "latency_ms": float(m["seconds"]) * 1000} for m in found if m]
 
 
-def summarise(folder: Path, result: dict) -> dict:
-    """The figures of one configuration's run (summary.json's fields, and a few more)."""
+def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
+    """The figures of one configuration's run (summary.json's fields, and a few more).
+
+    ``ramp``: this configuration's capacity as the last ramp measured it (the overload compares with it).
+    """
     record = folder / "record"
     run = json.loads((record / "run.json").read_text())
     seconds = {int(s): counts for s, counts in json.loads((record / "seconds.json").read_text()).items()}
@@ -86,8 +92,26 @@ def summarise(folder: Path, result: dict) -> dict:
         figures["checkout_p95_at_nginx_ms"] = _round(
             percentile([c["latency_ms"] for c in during(names, at_nginx)], 0.95)
         )
+    goodput = goodput_by_phase(events, list(spans))
+    whole = goodput[WHOLE_RUN]
+    stress = {}
+    if run.get("scenario") == "ramp":
+        stress["capacity"] = capacity(ramp_steps(run, events, seconds))
+    if run.get("hold_phase"):
+        stress["overload"] = {**overload_figures(run, events, seconds, ramp), "goodput": goodput[run["hold_phase"]]}
     return {
+        **stress,
         "visitors": run["visitors"],
+        # First: orders placed against buying demand (loadtest/goodput.py), and who was left in line.
+        "buying_demand": whole["buying_demand"],
+        "orders_placed": whole["orders_placed"],
+        "buyers_sold_out": whole["sold_out"],
+        "goodput": whole["goodput"],
+        "arrival_to_product_p50_s": whole["arrival_to_product_p50_s"],
+        "arrival_to_product_p95_s": whole["arrival_to_product_p95_s"],
+        **queue_left(seconds, run),
+        "last_wave_phase": run.get("last_wave_phase"),
+        "goodput_by_phase": goodput,
         "peak_rps": round(max(_rolling(seconds, "requests", 5) or [0]), 1),
         **checkout_figures(checkouts, buyers),
         "http_5xx": sum(c.get("5xx", 0) for c in seconds.values()),
@@ -112,6 +136,9 @@ def summarise(folder: Path, result: dict) -> dict:
         ),
         # Locust's own longest stall (a full garbage collection): time counted in every latency above.
         "loadgen_gc_pause_max_ms": _round(max((e["ms"] for e in events if e["type"] == "loadgen_gc"), default=0)),
+        # Locust's own CPU (one process: near 1.0 of a core, it could offer no more than it did).
+        "loadgen_cpu_seconds": run.get("loadgen_cpu_seconds"),
+        "loadgen_cpu_share": _ratio(run.get("loadgen_cpu_seconds"), run.get("stopped_at", started) - started),
         "waitingroom_queued_visitors": len(room_waits),
         "waitingroom_median_wait_s": _round(statistics.median(e["waited"] for e in room_waits), 1)
         if room_waits
@@ -131,27 +158,17 @@ def summarise(folder: Path, result: dict) -> dict:
     }
 
 
-def publish(out: Path, *, scenario: str, quick: bool, results: dict[str, dict]) -> dict:
-    """Write summary.json and report.html for the configurations of one sitting; return the summary."""
-    summary = {name: summarise(out / name, result) for name, result in results.items()}
-    document = {"scenario": scenario, "quick": quick, "configurations": summary}
+def publish(out: Path, *, scenario: str, quick: bool, results: dict[str, dict], **sitting) -> dict:
+    """Write summary.json and report.html for the configurations of one sitting; return the summary.
+
+    ``sitting`` (the seed, the overload's rate, ...) goes into summary.json beside the scenario.
+    """
+    ramp = sitting.get("ramp_capacity") or {}
+    summary = {name: summarise(out / name, result, ramp=ramp.get(name)) for name, result in results.items()}
+    document = {"scenario": scenario, "quick": quick, **sitting, "configurations": summary}
     (out / "summary.json").write_text(json.dumps(document, indent=2))
     (out / "report.html").write_text(render(scenario, quick, summary, {name: out / name for name in results}, results))
     return summary
-
-
-def headline(scenario: str, summary: dict[str, dict]) -> str:
-    """One line with the figures that matter, every configuration side by side."""
-    parts = []
-    for name, figures in summary.items():
-        parts.append(
-            f"{name}: checkout p95 {_ms(figures['checkout_p95_ms'])} (baseline {_ms(figures['baseline']['checkout_p95_ms'])},"
-            f" peak {_ms(figures['peak']['checkout_p95_ms'])}; at nginx {_ms(figures['baseline']['checkout_p95_at_nginx_ms'])}"
-            f" → {_ms(figures['peak']['checkout_p95_at_nginx_ms'])}), success {_share(figures['checkout_success'])},"
-            f" 5xx {figures['http_5xx']}, lost {figures['orders_lost']}, oversold {figures['oversold']},"
-            f" double charges {figures['duplicate_charges']}, alerts {','.join(figures['alerts_fired']) or 'none'}"
-        )
-    return f"loadtest {scenario}: " + " | ".join(parts)
 
 
 def _rolling(seconds: dict[int, dict], key: str, width: int) -> list[float]:
@@ -168,11 +185,3 @@ def _round(value, digits: int = 1):
 
 def _ratio(a, b):
     return round(a / b, 2) if a and b else None
-
-
-def _ms(value) -> str:
-    return "n/a" if value is None else f"{value:,.0f} ms"
-
-
-def _share(value) -> str:
-    return "n/a" if value is None else f"{value:.1%}"

@@ -7,12 +7,19 @@ from pathlib import Path
 
 from loadtest import charts
 
+# Orders against buying demand first, then who was left in line, then latency and the rest.
 ROWS = [
     "visitors",
-    "peak_rps",
-    "checkout_attempts",
-    "checkout_success",
-    "checkout_sold_out",
+    "buying_demand",
+    "orders_placed",
+    "buyers_sold_out",
+    "goodput",
+    "queue_at_end",
+    "queued_60s_after_last_wave",
+    "waitingroom_queued_visitors",
+    "waitingroom_median_wait_s",
+    "arrival_to_product_p50_s",
+    "arrival_to_product_p95_s",
     "checkout_p50_ms",
     "checkout_p95_ms",
     "checkout_p99_ms",
@@ -22,7 +29,11 @@ ROWS = [
     "baseline.checkout_p95_at_nginx_ms",
     "peak.checkout_p95_at_nginx_ms",
     "checkout_p95_peak_vs_baseline_at_nginx",
+    "checkout_attempts",
+    "checkout_success",
+    "checkout_sold_out",
     "peak.checkout_success",
+    "peak_rps",
     "http_5xx",
     "http_429",
     "no_response",
@@ -32,9 +43,22 @@ ROWS = [
     "duplicate_emails",
     "alerts_fired",
     "waitingroom_eta_error",
-    "waitingroom_queued_visitors",
-    "waitingroom_median_wait_s",
     "loadgen_gc_pause_max_ms",
+    "loadgen_cpu_share",
+]
+
+
+CAPACITY_ROWS = ["capacity.visitors_per_second", "capacity.orders_per_second", "capacity.step"]
+OVERLOAD_ROWS = [
+    "overload.rate",
+    "overload.arrived_per_second_in_hold",
+    "overload.orders_per_second_in_hold",
+    "overload.ramp_orders_per_second",
+    "overload.orders_vs_ramp_plateau",
+    "overload.checkout_p95_in_hold_ms",
+    "overload.goodput.goodput",
+    "queue_at_end",
+    "overload.loadgen_cpu_share_in_hold",
 ]
 
 
@@ -74,9 +98,71 @@ def render(scenario: str, quick: bool, summary: dict, folders: dict[str, Path], 
         title=html.escape(f"make loadtest SCENARIO={scenario}{' QUICK=1' if quick else ''}"),
         head=head,
         table=rows(ROWS, lambda name: summary[name]),
+        phases=_phases(summary),
+        stress=_stress(summary, head, rows),
         alerts=alerts,
         audits=rows(list(summary[names[0]]["audit"]), lambda name: summary[name]["audit"]),
         figures="".join(charts.draw(summary, folders, results)),
+    )
+
+
+def _stress(summary: dict, head: str, rows) -> str:
+    """The ramp's capacity and each of its steps, or the overload's hold; nothing for other scenarios."""
+    first = next(iter(summary.values()))
+    source = lambda name: summary[name]  # noqa: E731
+    if "capacity" in first:
+        title = "The ramp: capacity, the highest step before the first out of bound (checkout p95 > 1 s, errors > 1%)"
+        table = rows(CAPACITY_ROWS, source) + _steps(summary)
+    elif "overload" in first:
+        title = "The overload: the hold, against the ramp's plateau (orders a second at capacity)"
+        table = rows(OVERLOAD_ROWS, source)
+    else:
+        return ""
+    return f"<h2>{html.escape(title)}</h2><table><tr><th></th>{head}</tr>{table}</table>"
+
+
+def _steps(summary: dict) -> str:
+    by_name = {name: {s["step"]: s for s in figures["capacity"]["step_figures"]} for name, figures in summary.items()}
+    steps = max(by_name.values(), key=len)
+
+    def cell(step: dict | None) -> str:
+        if step is None:
+            return "not run"
+        p95, errors = step["checkout_p95_ms"], step["error_share"]
+        return html.escape(
+            f"{'within' if step['within_bound'] else 'OUT OF'} bound: checkout p95"
+            f" {'n/a' if p95 is None else f'{p95:,.0f} ms'}, errors {'n/a' if errors is None else f'{errors:.1%}'},"
+            f" {step['orders_per_second']:g} orders/s, {step['arrived_per_second']:g} arrived/s,"
+            f" Locust CPU {step['loadgen_cpu_share']}"
+        )
+
+    return "".join(
+        f"<tr><th>{html.escape(step)}</th>"
+        + "".join(f"<td>{cell(by_name[name].get(step))}</td>" for name in summary)
+        + "</tr>"
+        for step in steps
+    )
+
+
+def _phases(summary: dict) -> str:
+    """One row per phase (and the whole run): each configuration's orders against demand, then its waits."""
+    names = list(summary)
+
+    def cell(figures: dict) -> str:
+        goodput = "n/a" if figures["goodput"] is None else f"{figures['goodput']:.1%}"
+        product = figures["arrival_to_product_p95_s"]
+        checkout = figures["checkout_p95_ms"]
+        return html.escape(
+            f"{figures['orders_placed']:,} of {figures['buying_demand']:,} ({figures['sold_out']:,} sold out): {goodput};"
+            f" product page p95 {'n/a' if product is None else f'{product:,.1f} s'},"
+            f" checkout p95 {'n/a' if checkout is None else f'{checkout:,.0f} ms'}"
+        )
+
+    return "".join(
+        f"<tr><th>{html.escape(phase)}</th>"
+        + "".join(f"<td>{cell(summary[name]['goodput_by_phase'][phase])}</td>" for name in names)
+        + "</tr>"
+        for phase in summary[names[0]]["goodput_by_phase"]
     )
 
 

@@ -1,13 +1,16 @@
-"""`make loadtest`: one scenario against Stampede and against the 2023 configuration, in one sitting.
+"""`make loadtest`: one scenario against Stampede, Stampede without its room, and the 2023 configuration, in one sitting.
 
-    python -m loadtest.run --scenario influencer          # the full scenario, both configurations
-    python -m loadtest.run --scenario flash-sale --quick  # shortened: under 10 minutes here
+    python -m loadtest.run --scenario influencer          # the full scenario, the three configurations
+    python -m loadtest.run --scenario flash-sale --quick  # shortened
+    python -m loadtest.run --scenario ramp                # each configuration's capacity (stampede, 2023)
+    python -m loadtest.run --scenario overload --rate 40  # a spike held at 40 visitors/s (stampede)
     python -m loadtest.run --scenario baseline --against var/stack  # a running `make stack` (Stampede only)
 
 For each configuration: a stack of its own (free ports, its own database, stopped with its supervisord
 at the end), a live Prometheus beside it, Locust headless with the scenario's shape, and
-the audit. Everything goes to var/loadtest/<scenario>/: report.html, summary.json,
-Locust's own report, and each configuration's raw record.
+the audit. Every configuration meets the same visitors (``--seed``). Everything goes to
+var/loadtest/<scenario>/: report.html, summary.json, Locust's own report, and each
+configuration's raw record.
 """
 
 from __future__ import annotations
@@ -15,15 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from loadtest import report
+from loadtest.capacity import default_overload_rate, ramp_capacity
+from loadtest.headline import headline
 from loadtest.monitoring import INTERVAL_SECONDS, Prometheus
-from loadtest.shapes import shape_for
+from loadtest.seeds import SITTING_SEED
+from loadtest.shapes import SHAPES
+from loadtest.sitting import Sitting, locust
 from loadtest.stacks import ROOT, OwnStack, Target, fresh
 
 RESULTS = ROOT / "var" / "loadtest"
@@ -46,7 +51,7 @@ ROOM = (
 )
 CONFIGURATIONS = {
     "stampede": {"web": 2, "checkout": 1, "env": {}, "room": ROOM},
-    # Not run by default: Stampede with the room left off, to tell the room's part from the rest.
+    # Stampede with the room left off, to tell the room's part from the rest.
     "stampede-no-room": {"web": 2, "checkout": 1, "env": {}, "room": None},
     # One replica serving everything, at the same CPU priority as Stampede's checkout pool.
     "2023": {
@@ -60,16 +65,20 @@ CONFIGURATIONS = {
         },
     },
 }
+DEFAULT_CONFIGURATIONS = "stampede,stampede-no-room,2023"
+# The ramp runs without the room (below), so there stampede-no-room would repeat stampede; the
+# overload asks what the room makes of a spike it cannot serve.
+SCENARIO_CONFIGURATIONS = {"ramp": "stampede,2023", "overload": "stampede"}
 SALE_UNITS = {False: 100, True: 50}  # the flash sale's stock (full, quick)
 
 
-def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: tuple | None) -> dict:
-    """Run the scenario once against ``target``: Prometheus watching, Locust driving, the audit after."""
+def measure(target: Target, *, sitting: Sitting, folder: Path, room: tuple | None) -> dict:
+    """Run the sitting's scenario once against ``target``: Prometheus watching, Locust driving, the audit after."""
     if room:
         target.run("manage.py", "waitingroom", "reset")
         target.run("manage.py", "waitingroom", *room)
         time.sleep(3)  # every replica re-reads the room's configuration within 2 s
-    featured_stock = SALE_UNITS[quick] if scenario == "flash-sale" else 100_000
+    featured_stock = SALE_UNITS[sitting.quick] if sitting.scenario == "flash-sale" else 100_000
     prepared = json.loads(
         target.run("-m", "loadtest.audit", "prepare", "--folder", str(folder), "--featured-stock", str(featured_stock))
     )
@@ -82,7 +91,7 @@ def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: t
     }
     with Prometheus(folder / "prometheus", targets=targets) as prometheus:
         started = time.time()
-        locust(target, scenario=scenario, quick=quick, folder=folder)
+        locust(target, sitting=sitting, folder=folder)
         audit = json.loads(
             target.run("-m", "loadtest.audit", "check", "--folder", str(folder), "--record", str(folder / "record"))
         )
@@ -101,69 +110,11 @@ def measure(target: Target, *, scenario: str, quick: bool, folder: Path, room: t
     return result
 
 
-def locust(target: Target, *, scenario: str, quick: bool, folder: Path) -> None:
-    """Locust headless, one process (this machine has two cores and the shop needs them), bounded in time."""
-    settings = target.settings()
-    caches = {
-        "prefix": settings.get("CACHE_KEY_PREFIX", "stampede"),
-        "cache_url": settings["REDIS_URL"],
-        "nginx_cache_dir": target.nginx_cache_dir,
-    }
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "LOADTEST_SCENARIO": scenario,
-        "LOADTEST_QUICK": "1" if quick else "",
-        "LOADTEST_RECORD": str(folder / "record"),
-        "LOADTEST_CATALOG": str(folder / "catalog.json"),
-        "LOADTEST_CACHES": json.dumps(caches),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    duration = shape_for(scenario, quick=quick)().duration
-    command = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(ROOT / "loadtest" / "locustfile.py"),
-        "--headless",
-        "--host",
-        target.url,
-        "--csv",
-        str(folder / "locust"),
-        "--html",
-        str(folder / "locust.html"),
-        "--exit-code-on-error",
-        "0",
-        "--loglevel",
-        "WARNING",
-        "--logfile",
-        str(folder / "locust.log"),
-        "--only-summary",
-    ]
-    with (folder / "locust-console.log").open("wb") as console:
-        subprocess.run(
-            command,
-            cwd=ROOT,
-            env=env,
-            check=True,
-            timeout=duration + 300,
-            preexec_fn=_more_open_files,
-            stdout=console,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _more_open_files() -> None:
-    # Thousands of visitors at once, each with its own connection.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = 65536 if hard == resource.RLIM_INFINITY else max(soft, min(hard, 65536))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-
-
-def run_own_stack(name: str, *, scenario: str, quick: bool, folder: Path) -> dict:
+def run_own_stack(name: str, *, sitting: Sitting, folder: Path) -> dict:
     configuration = CONFIGURATIONS[name]
     env = {**GATEWAY, **configuration["env"]}
+    # The ramp measures what the shop itself serves: no room in front of it, whatever ROOM says.
+    room = None if sitting.scenario == "ramp" else configuration["room"]
     run_id = f"{name}_{os.getpid()}"  # two sittings at once (a developer's and the suite's) never meet
     with OwnStack(
         name=f"loadtest-{run_id}",
@@ -174,33 +125,56 @@ def run_own_stack(name: str, *, scenario: str, quick: bool, folder: Path) -> dic
         run_dir=fresh(folder) / "stack",
     ) as stack:
         target = Target.read(stack.run_dir)
-        return measure(target, scenario=scenario, quick=quick, folder=folder, room=configuration["room"])
+        return measure(target, sitting=sitting, folder=folder, room=room)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--scenario", required=True, choices=["baseline", "influencer", "flash-sale", "cold-start", "smoke"]
-    )
+    parser.add_argument("--scenario", required=True, choices=list(SHAPES))
     parser.add_argument("--quick", action="store_true", help="the shortened scenario")
     parser.add_argument("--against", type=Path, help="the run folder of a running `make stack` (e.g. var/stack)")
     parser.add_argument(
-        "--configurations", default="stampede,2023", help=f"comma-separated, of: {', '.join(CONFIGURATIONS)}"
+        "--configurations",
+        help=f"comma-separated, of: {', '.join(CONFIGURATIONS)} (default {DEFAULT_CONFIGURATIONS};"
+        + "".join(f"; {scenario}: {names}" for scenario, names in SCENARIO_CONFIGURATIONS.items())
+        + ")",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="overload: the visitors a second held (default twice Stampede's capacity from the last ramp, else 60)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=SITTING_SEED, help="the visitors' seed, shared by every configuration"
     )
     parser.add_argument("--out", type=Path, help="the results folder (default var/loadtest/<scenario>)")
     args = parser.parse_args()
+    if args.rate is not None and args.scenario != "overload":
+        parser.error("--rate is the overload scenario's")
     out = args.out or RESULTS / args.scenario
+    capacities = ramp_capacity(RESULTS / "ramp" / "summary.json") if args.scenario == "overload" else {}
+    rate = args.rate
+    if args.scenario == "overload" and rate is None:
+        rate = default_overload_rate(capacities)
+    sitting = Sitting(args.scenario, quick=args.quick, seed=args.seed, rate=rate)
+    configurations = args.configurations or SCENARIO_CONFIGURATIONS.get(args.scenario, DEFAULT_CONFIGURATIONS)
     results = {}
     if args.against:
         folder = fresh(out / "stampede")
-        results["stampede"] = measure(
-            Target.read(args.against), scenario=args.scenario, quick=args.quick, folder=folder, room=None
-        )
+        results["stampede"] = measure(Target.read(args.against), sitting=sitting, folder=folder, room=None)
     else:
-        for name in args.configurations.split(","):
-            results[name] = run_own_stack(name, scenario=args.scenario, quick=args.quick, folder=out / name)
-    summary = report.publish(out, scenario=args.scenario, quick=args.quick, results=results)
-    print(report.headline(args.scenario, summary))
+        for name in configurations.split(","):
+            results[name] = run_own_stack(name, sitting=sitting, folder=out / name)
+    summary = report.publish(
+        out,
+        scenario=args.scenario,
+        quick=args.quick,
+        results=results,
+        seed=args.seed,
+        rate=rate,
+        ramp_capacity=capacities,
+    )
+    print(headline(args.scenario, summary))
     return 0
 
 

@@ -1,108 +1,9 @@
-"""The scenarios' shapes: how many new visitors arrive each second, and which kind.
-
-An open model: visitors arrive at the shape's rate whatever the shop does, as people
-clicking a link do. A slow shop does not receive less traffic; its visitors pile up.
-Locust spawns users at a rate, so each visitor is one Locust user that makes one visit
-and then stays idle: the target user count is the number of visitors arrived so far,
-and the spawn rate is the arrival rate (the locustfile's LoadTestShape asks ``target``).
-This module does not import Locust, whose import patches the whole process for gevent:
-the harness and the tests read the shapes without that.
-
-Two streams add up: organic visitors (the shop's usual traffic, browsing) and campaign
-visitors (the influencer's link, or the sale); ``campaign_share()`` tells a new visitor
-which one it belongs to.
-"""
+"""The scenarios' shapes (the arrivals model is loadtest/arrivals.py; the ramp and the overload, loadtest/stress.py)."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
-USUAL_VISITORS_PER_SECOND = 2.0
-
-
-@dataclass(frozen=True)
-class Phase:
-    """A stretch of a scenario: campaign arrivals go linearly from ``start`` to ``end`` per second.
-
-    ``organic`` replaces the shape's usual arrivals for the phase (0: nobody new comes).
-    """
-
-    name: str
-    seconds: float
-    start: float = 0.0
-    end: float | None = None
-    organic: float | None = None
-
-    @property
-    def final(self) -> float:
-        return self.start if self.end is None else self.end
-
-
-class ArrivalShape:
-    organic_per_second = USUAL_VISITORS_PER_SECOND
-    phases: tuple[Phase, ...] = ()
-    quick_phases: tuple[Phase, ...] = ()  # the same story, shorter: QUICK=1
-    # The report compares checkout under the peak phases with checkout under the baseline one.
-    baseline_phase = "baseline"
-    peak_phases: tuple[str, ...] = ()
-    # Phases in which every new visitor is of these kinds (by class name); else every kind, by weight.
-    only_kinds: dict[str, tuple[str, ...]] = {}
-    # The phase at whose start every cache is emptied, if any.
-    empties_caches_at: str | None = None
-
-    @property
-    def duration(self) -> float:
-        return sum(phase.seconds for phase in self.phases)
-
-    def phase_at(self, t: float) -> tuple[Phase, float]:
-        """The phase running at ``t`` seconds, and how far into it."""
-        for phase in self.phases:
-            if t < phase.seconds:
-                return phase, t
-            t -= phase.seconds
-        return self.phases[-1], self.phases[-1].seconds
-
-    def campaign_rate(self, t: float) -> float:
-        phase, into = self.phase_at(t)
-        return phase.start + (phase.final - phase.start) * into / phase.seconds
-
-    def organic_rate(self, t: float) -> float:
-        phase = self.phase_at(t)[0]
-        return self.organic_per_second if phase.organic is None else phase.organic
-
-    def arrivals_until(self, t: float) -> float:
-        """Visitors arrived in the first ``t`` seconds: the integral of both streams."""
-        total, elapsed = 0.0, 0.0
-        for phase in self.phases:
-            span = max(0.0, min(phase.seconds, t - elapsed))
-            rate_at_span_end = phase.start + (phase.final - phase.start) * span / phase.seconds
-            organic = self.organic_per_second if phase.organic is None else phase.organic
-            total += span * ((phase.start + rate_at_span_end) / 2 + organic)
-            elapsed += phase.seconds
-        return total
-
-    def campaign_share(self, t: float) -> float:
-        """The chance that a visitor arriving at ``t`` came through the campaign."""
-        campaign = self.campaign_rate(t)
-        return campaign / (campaign + self.organic_rate(t)) if campaign else 0.0
-
-    def timeline(self) -> list[dict]:
-        """Each phase with its start and end, in seconds from the start of the run."""
-        spans, start = [], 0.0
-        for phase in self.phases:
-            spans.append({"name": phase.name, "start": start, "end": start + phase.seconds})
-            start += phase.seconds
-        return spans
-
-    def target(self, t: float) -> tuple[int, float, tuple[str, ...]] | None:
-        """Locust's next step at ``t``: users in all (visitors so far), spawn rate, the kinds; None at the end."""
-        if t >= self.duration:
-            return None
-        rate = self.organic_rate(t) + self.campaign_rate(t)
-        arrived = max(1, math.ceil(self.arrivals_until(t + 1)))  # who arrives within the next second
-        return arrived, max(rate, 0.5), self.only_kinds.get(self.phase_at(t)[0].name, ())
-
+from loadtest.arrivals import USUAL_VISITORS_PER_SECOND, ArrivalShape, Phase
+from loadtest.stress import Overload, Ramp
 
 SPIKE = USUAL_VISITORS_PER_SECOND * 19  # campaign visitors on top of the usual: 20x in all
 SECOND_WAVE = USUAL_VISITORS_PER_SECOND * 9  # 10x
@@ -148,6 +49,7 @@ class Influencer(ArrivalShape):
         Phase("tail", 30),
     )
     peak_phases = ("spike", "spike hold", "decay")
+    last_wave_phase = "second wave decay"
 
 
 class FlashSale(ArrivalShape):
@@ -157,6 +59,7 @@ class FlashSale(ArrivalShape):
     quick_phases = (Phase("baseline", 30), Phase("sale", 5, 100), Phase("after the sale", 60))
     peak_phases = ("sale", "after the sale")
     only_kinds = {"sale": ("Buyer",)}
+    last_wave_phase = "sale"
 
 
 class ColdStart(ArrivalShape):
@@ -177,6 +80,7 @@ class Smoke(ArrivalShape):
     phases = quick_phases = (Phase("smoke", 10), Phase("finish", 30, organic=0))  # time for the last to buy
     baseline_phase = "finish"
     peak_phases = ("smoke", "finish")
+    last_wave_phase = "smoke"
 
 
 SHAPES: dict[str, type[ArrivalShape]] = {
@@ -185,10 +89,20 @@ SHAPES: dict[str, type[ArrivalShape]] = {
     "flash-sale": FlashSale,
     "cold-start": ColdStart,
     "smoke": Smoke,
+    "ramp": Ramp,
+    "overload": Overload,
 }
 
 
-def shape_for(scenario: str, *, quick: bool) -> type[ArrivalShape]:
-    """The shape class to run for ``scenario``: its own phases, or its shortened ones when ``quick``."""
+def shape_for(scenario: str, *, quick: bool, rate: float | None = None) -> type[ArrivalShape]:
+    """The shape class to run for ``scenario``: its own phases, or its shortened ones when ``quick``.
+
+    ``rate`` (visitors a second) is the overload's held rate; no other shape takes one.
+    """
     shape = SHAPES[scenario]
-    return type(shape.__name__, (shape,), {"phases": shape.quick_phases}) if quick else shape
+    phases = shape.quick_phases if quick else shape.phases
+    if rate is not None:
+        if not hasattr(shape, "phases_at"):
+            raise ValueError(f"the {scenario} scenario takes no rate")
+        phases = shape.phases_at(rate, quick=quick)
+    return type(shape.__name__, (shape,), {"phases": phases})

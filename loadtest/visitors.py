@@ -6,6 +6,8 @@ room limit each address. HttpUser, not FastHttpUser: geventhttpclient offers no 
 way to choose a connection's source address; requests does (requests-toolbelt's
 SourceAddressAdapter). A visitor who meets the waiting room waits as told and asks
 again until let in; one the shop turns away (429, 503) tries again once, then leaves.
+Every choice a visitor makes comes from its own seeded generator (loadtest/seeds.py), so each
+configuration of a sitting meets the same visitors.
 """
 
 from __future__ import annotations
@@ -13,35 +15,22 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import json
-import random
 import re
 import time
 import uuid
-from dataclasses import dataclass
 
 import gevent
 from locust import HttpUser, constant, task
 from requests_toolbelt.adapters.source import SourceAddressAdapter
 
+from loadtest.pages import Catalog, page_name
 from loadtest.record import Recorder
+from loadtest.seeds import Arrivals
 
 TIMEOUT = (3.05, 30)  # seconds to connect, then to wait for a page: a person's patience
 FIRST_ADDRESS = int(ipaddress.IPv4Address("127.1.0.0"))
 _addresses = itertools.count()
 CAMPAIGN = "utm_source=instagram&utm_medium=social&utm_campaign=spring-drop&utm_content=story"
-
-
-def page_name(url: str) -> str:
-    """The group a URL's timings are reported under (each campaign click has its own URL)."""
-    if "fbclid=" in url:
-        return "product page (campaign link)"
-    if url.startswith("/products/"):
-        return "product page"
-    if "q=" in url:
-        return "search"
-    if url.startswith("/category/"):
-        return "category"
-    return "catalog" if url in ("/", "") else "catalog (sorted, paged)"
 
 
 def answered(response) -> bool:
@@ -53,36 +42,35 @@ class GaveUp(Exception):
     """The visitor leaves: the shop turned them away or did not answer."""
 
 
-@dataclass
-class Catalog:
-    """What visitors can know before their first page: the post's product, some links, words to search."""
-
-    featured: str
-    products: list[str]
-    categories: list[str]
-    words: list[str]
-
-
 class Visitor(HttpUser):
     abstract = True
     wait_time = constant(0)  # one task, the whole visit; afterwards the visitor idles
     catalog: Catalog  # set by the locustfile
     recorder: Recorder  # set by the locustfile
+    arrivals: Arrivals  # set by the locustfile
     think_seconds = (1.0, 4.0)
     accept = "text/html"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Numbered here, as Locust creates users, not in on_start: greenlets may start in another order.
+        self.arrival, self.rng = self.arrivals.next(type(self).__name__)
 
     def on_start(self) -> None:
         self.address = str(ipaddress.IPv4Address(FIRST_ADDRESS + next(_addresses)))
         self.client.mount("http://", SourceAddressAdapter(self.address))
         shape = self.environment.shape_class  # the locustfile's Scenario
         now = shape.get_run_time()
-        self.from_campaign = random.random() < shape.profile.campaign_share(now)
+        self.from_campaign = self.rng.random() < shape.profile.campaign_share(now)
         self.phase = shape.profile.phase_at(now)[0].name
 
     @task
     def visit(self) -> None:
-        gevent.sleep(random.random())  # arrivals spread over the second, not all at its start
+        gevent.sleep(self.rng.random())  # arrivals spread over the second, not all at its start
+        self.arrived_at = time.time()
         self.recorder.visitors_arrived += 1
+        # Every visitor, bought or not: buying demand counts the buyers who arrived, served or not.
+        self.note("arrival", kind=type(self).__name__, index=self.arrival)
         self.recorder.visitors_in_shop += 1
         try:
             self.journey()
@@ -102,18 +90,22 @@ class Visitor(HttpUser):
     def landing_url(self) -> str:
         """The influencer's link (unique fbclid per click, as social apps add), or an organic entry."""
         if self.from_campaign:
-            return f"/products/{self.catalog.featured}/?{CAMPAIGN}&fbclid={uuid.uuid4().hex}"
-        return random.choice(
+            return f"/products/{self.catalog.featured}/?{CAMPAIGN}&fbclid={self.token()}"
+        return self.rng.choice(
             [
                 "/",
                 "/",
-                f"/category/{random.choice(self.catalog.categories)}/",
-                f"/products/{random.choice(self.catalog.products)}/",
+                f"/category/{self.rng.choice(self.catalog.categories)}/",
+                f"/products/{self.rng.choice(self.catalog.products)}/",
             ]
         )
 
+    def token(self) -> str:
+        """A random hex string, from the visitor's own generator (unique per visitor and draw)."""
+        return uuid.UUID(int=self.rng.getrandbits(128)).hex
+
     def think(self, low: float | None = None, high: float | None = None) -> None:
-        gevent.sleep(random.uniform(low or self.think_seconds[0], high or self.think_seconds[1]))
+        gevent.sleep(self.rng.uniform(low or self.think_seconds[0], high or self.think_seconds[1]))
 
     def page(self, url: str, *, name: str | None = None) -> str:
         """GET a page as a person would: wait in the room until let in; run the page's script."""
@@ -180,7 +172,7 @@ class Visitor(HttpUser):
         waited = time.time() - joined - poll_interval / 2
         self.note("room", waited=waited, estimate=first["estimate"], known=first["known"], via=self.accept)
 
-    def note(self, kind: str, **fields) -> None:
+    def note(self, kind: str, /, **fields) -> None:
         """Record something this visitor saw, with who they are and the phase they arrived in."""
         self.recorder.event(kind, visitor=self.address, phase=self.phase, **fields)
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from loadtest.headline import headline
 from loadtest.record import percentile
 from loadtest.report import summarise
 from loadtest.stacks import ROOT
@@ -16,7 +17,7 @@ PHASES = [{"name": "baseline", "start": 0, "end": 100}, {"name": "spike", "start
 CLEAN_AUDIT = {"orders_lost": 0, "oversold": 0, "duplicate_charges": 0, "duplicate_emails": 0}
 
 
-def write_record(folder, events, seconds=None):
+def write_record(folder, events, seconds=None, **run):
     record = folder / "record"
     record.mkdir(parents=True)
     run = {
@@ -25,22 +26,38 @@ def write_record(folder, events, seconds=None):
         "baseline_phase": "baseline",
         "peak_phases": ["spike"],
         "visitors": 7,
+        **run,
     }
     (record / "run.json").write_text(json.dumps(run))
     (record / "seconds.json").write_text(json.dumps(seconds or {str(int(STARTED)): {"requests": 5}}))
     (record / "events.jsonl").write_text("".join(json.dumps(event) + "\n" for event in events))
 
 
-def checkout(visitor, at, latency_ms, outcome="order"):
-    return {"type": "checkout", "visitor": visitor, "at": STARTED + at, "latency_ms": latency_ms, "outcome": outcome}
+def checkout(visitor, at, latency_ms, outcome="order", phase="baseline"):
+    return {
+        "type": "checkout",
+        "visitor": visitor,
+        "phase": phase,
+        "at": STARTED + at,
+        "latency_ms": latency_ms,
+        "outcome": outcome,
+    }
 
 
-def buyer(visitor, at, outcome):
-    return {"type": "buyer", "visitor": visitor, "at": STARTED + at, "outcome": outcome}
+def buyer(visitor, at, outcome, phase="baseline"):
+    return {"type": "buyer", "visitor": visitor, "phase": phase, "at": STARTED + at, "outcome": outcome}
 
 
-def figures(tmp_path, events, seconds=None):
-    write_record(tmp_path, events, seconds)
+def arrival(visitor, at, kind="Buyer", phase="baseline"):
+    return {"type": "arrival", "visitor": visitor, "phase": phase, "at": STARTED + at, "kind": kind}
+
+
+def product_page(visitor, at, seconds, phase="baseline"):
+    return {"type": "product page", "visitor": visitor, "phase": phase, "at": STARTED + at, "seconds": seconds}
+
+
+def figures(tmp_path, events, seconds=None, **run):
+    write_record(tmp_path, events, seconds, **run)
     return summarise(tmp_path, {"audit": CLEAN_AUDIT, "monitoring": {"alerts": []}})
 
 
@@ -139,3 +156,63 @@ def test_checkout_is_also_timed_at_nginx_from_the_stacks_access_log(tmp_path):
     assert result["baseline"]["checkout_p95_at_nginx_ms"] == 20.0
     assert result["peak"]["checkout_p95_at_nginx_ms"] == 60.0
     assert result["checkout_p95_peak_vs_baseline_at_nginx"] == 3.0
+
+
+def test_goodput_is_orders_against_every_buyer_who_arrived_with_sold_out_answers_counted_apart(tmp_path):
+    events = [
+        arrival("b1", 10),
+        product_page("b1", 12, 2.0),
+        checkout("b1", 20, 100),
+        buyer("b1", 21, "order"),
+        arrival("b2", 30),
+        product_page("b2", 32, 2.0),
+        buyer("b2", 33, "sold_out"),  # a correct answer, not a lost sale
+        arrival("b3", 150, phase="spike"),  # still in the room when the run ended: no outcome at all
+        arrival("b4", 150, phase="spike"),
+        product_page("b4", 180, 30.0, phase="spike"),  # waited in the room first
+        checkout("b4", 195, 400, phase="spike"),
+        buyer("b4", 196, "order", phase="spike"),
+        arrival("b5", 160, phase="spike"),
+        buyer("b5", 170, "gave_up", phase="spike"),
+        arrival("s1", 160, kind="Shopper", phase="spike"),
+        product_page("s1", 170, 10.0, phase="spike"),
+        arrival("v1", 160, kind="Browser", phase="spike"),
+    ]
+
+    result = figures(tmp_path, events)
+    phases = result["goodput_by_phase"]
+
+    assert (result["buying_demand"], result["orders_placed"], result["buyers_sold_out"]) == (5, 2, 1)
+    assert result["goodput"] == 0.5  # 2 orders of the 4 buyers who could have bought
+    assert (phases["baseline"]["buying_demand"], phases["baseline"]["goodput"]) == (2, 1.0)
+    assert (phases["spike"]["buying_demand"], phases["spike"]["orders_placed"]) == (3, 1)
+    assert phases["spike"]["goodput"] == pytest.approx(0.3333)
+    assert (phases["spike"]["arrival_to_product_p50_s"], phases["spike"]["arrival_to_product_p95_s"]) == (10.0, 30.0)
+    assert phases["spike"]["checkout_p95_ms"] == 400  # by the phase the buyer arrived in
+    assert phases["whole run"]["buying_demand"] == 5
+
+
+def test_the_queue_is_read_at_the_end_and_a_minute_after_the_last_wave(tmp_path):
+    seconds = {str(int(STARTED) + s): {"requests": 1, "visitors_queued": 300 - s} for s in range(0, 300)}
+
+    result = figures(tmp_path, [], seconds, last_wave_phase="baseline")  # it ended at 100 s
+
+    assert result["queued_60s_after_last_wave"] == 140  # the sample at 160 s
+    assert result["queue_at_end"] == 1
+
+
+def test_no_queue_after_the_last_wave_is_reported_for_a_run_that_ended_before_then(tmp_path):
+    seconds = {str(int(STARTED) + s): {"visitors_queued": 5} for s in range(0, 230)}
+
+    assert figures(tmp_path, [], seconds, last_wave_phase="spike")["queued_60s_after_last_wave"] is None
+    assert figures(tmp_path / "none", [], seconds)["queued_60s_after_last_wave"] is None  # no wave named
+
+
+def test_the_headline_leads_with_orders_and_goodput_for_every_configuration(tmp_path):
+    result = figures(tmp_path, [arrival("b1", 10), buyer("b1", 20, "order"), arrival("b2", 10)])
+
+    line = headline("influencer", {"stampede": result, "2023": result})
+
+    assert line.startswith("loadtest influencer: stampede: orders 1 of 2 buyers (0 sold out), goodput 50.0%")
+    assert "| 2023: orders 1 of 2 buyers" in line
+    assert line.index("goodput") < line.index("checkout p95")

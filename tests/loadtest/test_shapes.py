@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from loadtest.shapes import SHAPES, USUAL_VISITORS_PER_SECOND, ArrivalShape, shape_for
+from loadtest.arrivals import USUAL_VISITORS_PER_SECOND, ArrivalShape
+from loadtest.shapes import SHAPES, shape_for
 
 
 def total_rate(shape: ArrivalShape, t: float) -> float:

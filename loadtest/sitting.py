@@ -1,0 +1,91 @@
+"""One sitting of `make loadtest`: what every configuration is put through, and the Locust process that does it."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from loadtest.arrivals import ArrivalShape
+from loadtest.seeds import SITTING_SEED
+from loadtest.shapes import shape_for
+from loadtest.stacks import ROOT, Target
+
+
+@dataclass(frozen=True)
+class Sitting:
+    """The scenario, shortened or not, the visitors' seed, and the overload's held rate (visitors/s)."""
+
+    scenario: str
+    quick: bool = False
+    seed: int = SITTING_SEED
+    rate: float | None = None
+
+    def shape(self) -> ArrivalShape:
+        return shape_for(self.scenario, quick=self.quick, rate=self.rate)()
+
+
+def locust(target: Target, *, sitting: Sitting, folder: Path) -> None:
+    """Locust headless, one process (this machine has two cores and the shop needs them), bounded in time."""
+    settings = target.settings()
+    caches = {
+        "prefix": settings.get("CACHE_KEY_PREFIX", "stampede"),
+        "cache_url": settings["REDIS_URL"],
+        "nginx_cache_dir": target.nginx_cache_dir,
+    }
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "LOADTEST_SCENARIO": sitting.scenario,
+        "LOADTEST_QUICK": "1" if sitting.quick else "",
+        "LOADTEST_SEED": str(sitting.seed),
+        "LOADTEST_RATE": "" if sitting.rate is None else str(sitting.rate),
+        "LOADTEST_RECORD": str(folder / "record"),
+        "LOADTEST_CATALOG": str(folder / "catalog.json"),
+        "LOADTEST_CACHES": json.dumps(caches),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    duration = sitting.shape().duration
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(ROOT / "loadtest" / "locustfile.py"),
+        "--headless",
+        "--host",
+        target.url,
+        "--csv",
+        str(folder / "locust"),
+        "--html",
+        str(folder / "locust.html"),
+        "--exit-code-on-error",
+        "0",
+        "--loglevel",
+        "WARNING",
+        "--logfile",
+        str(folder / "locust.log"),
+        "--only-summary",
+    ]
+    with (folder / "locust-console.log").open("wb") as console:
+        subprocess.run(
+            command,
+            cwd=ROOT,
+            env=env,
+            check=True,
+            timeout=duration + 300,
+            preexec_fn=_more_open_files,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _more_open_files() -> None:
+    # Thousands of visitors at once, each with its own connection.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else max(soft, min(hard, 65536))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
