@@ -24,6 +24,11 @@ PROMETHEUS_SERIES = {
     "active_users": "max(stampede_waitingroom_active_users)",
     "app_requests_per_second": "sum(rate(django_http_requests_total_by_method_total[30s]))",
     "celery_backlog": "max(stampede_celery_queue_depth)",
+    # What the room's rule read and did (result.json): why it engaged, and at what pace.
+    "room_adaptive_engaged": "max(stampede_waitingroom_adaptive_engaged)",
+    "room_pace_per_minute": "max(stampede_waitingroom_pace_per_minute)",
+    "room_queue_signal_seconds": 'max(stampede_waitingroom_adaptive_measured_seconds{signal="queue"})',
+    "room_latency_signal_seconds": 'max(stampede_waitingroom_adaptive_measured_seconds{signal="latency"})',
 }
 ROOM_ESTIMATE_MIN_WAIT = 10.0  # seconds: shorter waits are below the room's own polling interval
 
