@@ -136,12 +136,7 @@ def _steps(summary: dict) -> str:
             f" Locust CPU {step['loadgen_cpu_share']}"
         )
 
-    return "".join(
-        f"<tr><th>{html.escape(step)}</th>"
-        + "".join(f"<td>{cell(by_name[name].get(step))}</td>" for name in summary)
-        + "</tr>"
-        for step in steps
-    )
+    return _rows(steps, lambda step, name: cell(by_name[name].get(step)), summary)
 
 
 def _phases(summary: dict) -> str:
@@ -158,11 +153,16 @@ def _phases(summary: dict) -> str:
             f" checkout p95 {'n/a' if checkout is None else f'{checkout:,.0f} ms'}"
         )
 
+    return _rows(
+        summary[names[0]]["goodput_by_phase"], lambda phase, name: cell(summary[name]["goodput_by_phase"][phase]), names
+    )
+
+
+def _rows(row_names, cell, columns) -> str:
+    """A table's rows: one per name, one cell per configuration (``cell(row, column)``, escaped already)."""
     return "".join(
-        f"<tr><th>{html.escape(phase)}</th>"
-        + "".join(f"<td>{cell(summary[name]['goodput_by_phase'][phase])}</td>" for name in names)
-        + "</tr>"
-        for phase in summary[names[0]]["goodput_by_phase"]
+        f"<tr><th>{html.escape(row)}</th>" + "".join(f"<td>{cell(row, column)}</td>" for column in columns) + "</tr>"
+        for row in row_names
     )
 
 
