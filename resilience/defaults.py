@@ -100,13 +100,17 @@ DEFAULTS: dict[str, object] = {
     "WAITINGROOM_EXEMPT_PATHS": ["/admin/", "/static/", "/media/", "/favicon.ico"],
     # Adaptive admission (adaptive.py): whose latency auto mode watches, and how it steers.
     "WAITINGROOM_WATCHED_PATHS": [],  # e.g. ["/checkout/"]: the pages that must stay fast
-    # Each process's p95 is over this many seconds, and the pace is cut at most once in it.
-    # Long enough for a checkout replica's process to see several checkouts at a spike's pace.
+    # Each process's p95 is over this many seconds, and the admissions' pace too. Long enough for a
+    # checkout replica's process to see several checkouts at a spike's pace.
     "WAITINGROOM_ADAPTIVE_WINDOW_SECONDS": 10,
+    # The pace is cut at most once in this many seconds: visitors let in before a cut keep loading
+    # the shop for their whole visit, so the signals show a cut only after it. Cut once a window
+    # instead, an overload run's pace fell to a quarter of the shop's capacity and took 70 s back.
+    "WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS": 30,
     # Fewer samples than this in a window say nothing: the p95 of five is their maximum, and one
     # slow request in a quiet process engaged the room in a spike the shop was serving.
     "WAITINGROOM_ADAPTIVE_MIN_SAMPLES": 20,
-    "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # over target: the pace is the admissions' pace times this (once a window)
+    "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # over target: the pace is the admissions' pace times this
     "WAITINGROOM_ADAPTIVE_INCREASE": 0.02,  # ...within target: it grows by this share of itself each second, if used
     # Auto mode's safety maximum: new visitors let in per minute at most, engaged or not. Not a
     # capacity guess (the pace measures that): a bound on what one misreading could let in.

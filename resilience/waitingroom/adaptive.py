@@ -10,7 +10,8 @@ whichever takes a short lock, reads every process's figures and moves the room's
   safety maximum, WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE). No ceiling is guessed in advance.
 - When a signal goes over its target the room engages, at the pace the shop was actually
   admitting over the last window (the capacity it just showed) times a factor, and cuts by
-  that factor again at most once a window while the signal stays over (multiplicative decrease).
+  that factor again at most once in WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays
+  over (multiplicative decrease).
 - While engaged and within every target the pace climbs by a share of itself each second
   (no fixed ceiling, so it finds capacity that replicas added), but only while the pace is
   used: a pace far above what is being admitted says nothing about what the shop can take
@@ -18,9 +19,9 @@ whichever takes a short lock, reads every process's figures and moves the room's
 - The room lets go (hysteresis) once every signal stayed under half its target for a while
   and nobody waits.
 
-Once a window, as TCP cuts its window once a round trip: the p95 still holds the samples
-from before a cut for a window after it, and cutting every second instead drove the pace to
-its floor in a few seconds and back, swinging.
+Once a round trip, as TCP cuts its window: the p95 still holds the samples from before a cut
+for a window after it, and visitors let in before the cut load the shop for their whole visit,
+so a cut shows only after that. Cutting sooner drives the pace far below capacity and back.
 
 Written here rather than taken from a library: the decision must be shared by every
 replica through the room's own Redis, and the rule is a few lines (like TCP's AIMD).
@@ -121,7 +122,7 @@ def decide(
     if ratio > 1:
         reason = f"{signal} p95 {measured[signal] * 1000:.0f} ms is over its target of {targets[signal] * 1000:.0f} ms"
         since_cut = now - previous.decreased_at
-        if previous.engaged and since_cut < get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS"):
+        if previous.engaged and since_cut < get_setting("WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS"):
             reason += f"; the pace was cut {since_cut:.0f} s ago and holds until that shows"
             return replace(previous, measured=measured, reason=reason), 0.0
         # Engaging: from the pace the shop was overloaded at, not from a configured ceiling.

@@ -32,6 +32,7 @@ CALM = Decision(False, SAFETY_MAX, {}, "")
 def safety_maximum(settings):
     settings.RESILIENCE_WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE = SAFETY_MAX
     settings.RESILIENCE_WAITINGROOM_ADAPTIVE_WINDOW_SECONDS = 10
+    settings.RESILIENCE_WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS = 30
 
 
 def step(
@@ -63,7 +64,7 @@ def test_while_every_signal_is_within_target_the_room_lets_everyone_in_up_to_its
 
 def test_past_capacity_the_room_engages_at_the_pace_the_shop_was_admitting_cut_by_a_factor():
     first, _ = step(CALM, latency=0.9, admitted=1800, now=1000)
-    second, _ = step(first, latency=0.9, admitted=1260, now=1010)
+    second, _ = step(first, latency=0.9, admitted=1260, now=1030)
 
     assert first.engaged and [first.pace, second.pace] == [pytest.approx(1260), pytest.approx(882)]
     assert "latency p95 900 ms is over its target of 500 ms" in first.reason
@@ -73,21 +74,21 @@ def test_a_cut_starts_from_what_was_admitted_when_that_is_below_the_pace_and_sto
     decision = Decision(True, 1000, {}, "")
     decision, _ = step(decision, queue=1.0, admitted=200, now=1000)
     assert decision.pace == pytest.approx(140)
-    for now in range(1010, 1300, 10):
+    for now in range(1030, 2000, 30):
         decision, _ = step(decision, queue=1.0, admitted=decision.pace, now=now)
 
     assert decision.pace == 60  # the floor
     assert "queue p95 1000 ms" in decision.reason
 
 
-def test_within_a_window_of_a_cut_the_pace_holds_while_the_signal_still_shows_the_time_before_it():
+def test_after_a_cut_the_pace_holds_while_those_let_in_before_it_still_load_the_shop():
     cut, _ = step(CALM, latency=0.9, admitted=600, now=1000)
-    held, _ = step(cut, latency=0.9, admitted=600, now=1009)
-    cut_again, _ = step(held, latency=0.9, admitted=600, now=1010)
+    held, _ = step(cut, latency=0.9, admitted=600, now=1029)
+    cut_again, _ = step(held, latency=0.9, admitted=600, now=1030)
 
     assert held.engaged and held.pace == pytest.approx(420) and held.decreased_at == 1000
-    assert "the pace was cut 9 s ago and holds" in held.reason
-    assert cut_again.pace == pytest.approx(294) and cut_again.decreased_at == 1010
+    assert "the pace was cut 29 s ago and holds" in held.reason
+    assert cut_again.pace == pytest.approx(294) and cut_again.decreased_at == 1030
 
 
 def test_within_target_an_engaged_room_climbs_by_a_share_of_its_pace_with_no_ceiling_but_the_safety_maximum():
