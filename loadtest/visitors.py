@@ -26,6 +26,7 @@ from requests_toolbelt.adapters.source import SourceAddressAdapter
 from loadtest.pages import Catalog, page_name
 from loadtest.record import Recorder
 from loadtest.seeds import Arrivals
+from shop.middleware import CART_STATE_VERSION_COOKIE
 
 TIMEOUT = (3.05, 30)  # seconds to connect, then to wait for a page: a person's patience
 FIRST_ADDRESS = int(ipaddress.IPv4Address("127.1.0.0"))
@@ -55,6 +56,7 @@ class Visitor(HttpUser):
         super().__init__(*args, **kwargs)
         # Numbered here, as Locust creates users, not in on_start: greenlets may start in another order.
         self.arrival, self.rng = self.arrivals.next(type(self).__name__)
+        self.kept_state: tuple[str, dict] | None = None  # (version cookie, answer): the page script's copy
 
     def on_start(self) -> None:
         self.address = str(ipaddress.IPv4Address(FIRST_ADDRESS + next(_addresses)))
@@ -116,9 +118,7 @@ class Visitor(HttpUser):
             )
         )
         if self.accept == "text/html":
-            self.client.get(
-                "/cart/state/", name="cart state (page script)", headers={"Accept": "application/json"}, timeout=TIMEOUT
-            )
+            self.page_state()
         return body
 
     def follow_room(self, request) -> str:
@@ -176,20 +176,34 @@ class Visitor(HttpUser):
         """Record something this visitor saw, with who they are and the phase they arrived in."""
         self.recorder.event(kind, visitor=self.address, phase=self.phase, **fields)
 
-    def csrf_token(self) -> str:
-        """The token the page script reads from /cart/state/ (cached pages carry none).
+    def page_state(self, *, wait_in_line: bool = False) -> dict | None:
+        """What the page script shows (cart count, CSRF token), as shop/static/shop/js/cart-state.js gets it.
 
-        A visitor whose pass lapsed while reading is queued here too, and waits like anywhere else.
+        The answer kept from the last ask while the shop's version cookie still holds the value
+        seen with it; else /cart/state/ is asked. With ``wait_in_line``, a visitor whose pass
+        lapsed while reading is queued there, and waits like anywhere else.
         """
-        body = self.follow_room(
-            lambda poll: self.client.get(
-                "/cart/state/",
-                name="waiting room" if poll else "cart state (page script)",
-                headers={"Accept": "application/json"},
-                timeout=TIMEOUT,
-            )
-        )
-        return json.loads(body)["csrfToken"]
+        version = self.client.cookies.get(CART_STATE_VERSION_COOKIE)
+        if version and self.kept_state and self.kept_state[0] == version:
+            return self.kept_state[1]
+
+        def ask(poll: bool = False):
+            name = "waiting room" if poll else "cart state (page script)"
+            return self.client.get("/cart/state/", name=name, headers={"Accept": "application/json"}, timeout=TIMEOUT)
+
+        if wait_in_line:
+            state = json.loads(self.follow_room(ask))
+        else:
+            response = ask()
+            state = response.json() if response.status_code == 200 else None
+        version = self.client.cookies.get(CART_STATE_VERSION_COOKIE)
+        if version and state and "csrfToken" in state:
+            self.kept_state = (version, state)
+        return state
+
+    def csrf_token(self) -> str:
+        """The token the page script puts in forms (cached pages carry none)."""
+        return self.page_state(wait_in_line=True)["csrfToken"]
 
     def post(self, url: str, data: dict, *, name: str, **options):
         return self.client.post(url, data=data, name=name, timeout=TIMEOUT, **options)

@@ -43,6 +43,8 @@ MIDDLEWARE = [
     # WhiteNoise serves static files when no nginx is in front (make run, tests);
     # behind nginx, nginx serves them and this never sees the request.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above sessions and CSRF: it sees the cookies they set, and versions the page script's state.
+    "shop.middleware.CartStateVersionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,6 +1,7 @@
 // Fills in the per-visitor parts of pages that are cached for everyone: the cart badge,
-// pending messages and the CSRF token of forms. Without JavaScript the pages still work:
-// the badge stays empty, and a form posted without a token gets a page to confirm it.
+// pending messages and the CSRF token of forms, asked of the shop only when it may have changed.
+// Without JavaScript the pages still work: the badge stays empty, and a form posted without a
+// token gets a page to confirm it.
 (function () {
   "use strict";
   var url = document.currentScript && document.currentScript.dataset.stateUrl;
@@ -29,10 +30,39 @@
     }
   }
 
+  // The shop renews this cookie whenever the answer may have changed (shop/middleware.py):
+  // while it holds the value seen with the last answer, that answer is still true.
+  var VERSION_COOKIE = "cart_state_version";
+  var STORE_KEY = "cart-state";
+
+  function version() {
+    var found = document.cookie.match(new RegExp("(?:^|;\\s*)" + VERSION_COOKIE + "=([^;]*)"));
+    return found ? found[1] : "";
+  }
+
+  function remembered() {
+    try {
+      var kept = JSON.parse(window.sessionStorage.getItem(STORE_KEY) || "null");
+      return kept && kept.version && kept.version === version() ? kept.state : null;
+    } catch (error) {
+      return null;  // storage refused (a private window): ask the shop
+    }
+  }
+
+  function remember(state) {
+    try {
+      // Messages are shown once: the kept copy has none.
+      var kept = { version: version(), state: Object.assign({}, state, { messages: [] }) };
+      if (kept.version) window.sessionStorage.setItem(STORE_KEY, JSON.stringify(kept));
+    } catch (error) { /* the next page asks again */ }
+  }
+
   function load() {
+    var state = remembered();
+    if (state) return show(state);
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (state) { if (state) show(state); })
+      .then(function (state) { if (state) { show(state); remember(state); } })
       .catch(function () { /* the page works without it */ });
   }
 
