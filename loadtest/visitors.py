@@ -180,12 +180,15 @@ class Visitor(HttpUser):
         """What the page script shows (cart count, CSRF token), as shop/static/shop/js/cart-state.js gets it.
 
         The answer kept from the last ask while the shop's version cookie still holds the value
-        seen with it; else /cart/state/ is asked. With ``wait_in_line``, a visitor whose pass
-        lapsed while reading is queued there, and waits like anywhere else.
+        seen with it; with no version yet, nothing on a page view (a first visit: the script asks
+        only before a form is sent, ``wait_in_line``); else /cart/state/ is asked. With
+        ``wait_in_line``, a visitor whose pass lapsed while reading is queued there, and waits.
         """
         version = self.client.cookies.get(CART_STATE_VERSION_COOKIE)
         if version and self.kept_state and self.kept_state[0] == version:
             return self.kept_state[1]
+        if not version and not wait_in_line:
+            return None
 
         def ask(poll: bool = False):
             name = "waiting room" if poll else "cart state (page script)"

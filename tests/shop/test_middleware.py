@@ -71,3 +71,12 @@ def test_a_forged_version_only_makes_the_script_ask(product):
 
     assert state.json()["count"] == 0
     assert version_set_by(state) not in (None, "forged")
+
+
+def test_a_session_from_before_the_version_cookie_gets_one(client, product):
+    add_to_cart(client, product)
+    del client.cookies[CART_STATE_VERSION_COOKIE]
+
+    page = client.get(product.get_absolute_url())
+
+    assert version_set_by(page)

@@ -1,5 +1,6 @@
 // Fills in the per-visitor parts of pages that are cached for everyone: the cart badge,
-// pending messages and the CSRF token of forms, asked of the shop only when it may have changed.
+// pending messages and the CSRF token of forms, asked of the shop only when it may have changed
+// (a first visitor's, only when a form is sent).
 // Without JavaScript the pages still work: the badge stays empty, and a form posted without a
 // token gets a page to confirm it.
 (function () {
@@ -57,13 +58,34 @@
     } catch (error) { /* the next page asks again */ }
   }
 
+  function ask() {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (state) { if (state) { show(state); remember(state); } return state; });
+  }
+
+  // A visitor the shop has not answered yet has an empty cart and no messages: the only thing
+  // to ask for is the CSRF token, and only when a form is sent (most visitors only browse).
+  function askBeforeSending(event) {
+    var form = event.target;
+    var token = form.querySelector && form.querySelector("input[data-csrf]");
+    if (!token || token.value) return;
+    event.preventDefault();
+    var submitter = event.submitter;
+    function send() {
+      // Sent once more, token or not: without one the shop's CSRF page lets the visitor confirm.
+      document.removeEventListener("submit", askBeforeSending, true);
+      if (form.requestSubmit) form.requestSubmit(submitter || undefined);
+      else form.submit();
+    }
+    ask().then(send, send);
+  }
+
   function load() {
     var state = remembered();
     if (state) return show(state);
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (state) { if (state) { show(state); remember(state); } })
-      .catch(function () { /* the page works without it */ });
+    if (!version()) return document.addEventListener("submit", askBeforeSending, true);
+    ask().catch(function () { /* the page works without it */ });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", load);
