@@ -12,10 +12,12 @@ whichever takes a short lock, reads every process's figures and moves the room's
   admitting over the last window (the capacity it just showed) times a factor, and cuts by
   that factor again at most once in WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays
   over (multiplicative decrease).
-- While engaged and within every target the pace climbs by a share of itself each second
-  (no fixed ceiling, so it finds capacity that replicas added), but only while the pace is
-  used: a pace far above what is being admitted says nothing about what the shop can take
-  (as TCP grows its window only while the sender fills it, RFC 7661).
+- While engaged and every signal is under half its target the pace climbs by a share of itself
+  each second (no fixed ceiling, so it finds capacity that replicas added), but only while the
+  pace is used: a pace far above what is being admitted says nothing about what the shop can
+  take (as TCP grows its window only while the sender fills it, RFC 7661). Between half the
+  target and the target it holds: the visitors let in at the last pace have not all reached
+  checkout yet, so a signal near its target will still rise.
 - The room lets go (hysteresis) once every signal stayed under half its target for a while
   and nobody waits.
 
@@ -137,8 +139,11 @@ def decide(
     if admitted_per_minute < previous.pace / 2:
         reason = "within target; the pace holds: it is not used (fewer arrive than it would let in)"
         return replace(previous, measured=measured, reason=reason), calm_since
+    if ratio >= 0.5:
+        reason = f"{signal} p95 {measured[signal] * 1000:.0f} ms is within its target, over half: the pace holds"
+        return replace(previous, measured=measured, reason=reason), calm_since
     pace = min(ceiling, previous.pace * (1 + get_setting("WAITINGROOM_ADAPTIVE_INCREASE")))
-    reason = "within target: the pace climbs while every signal stays within its target"
+    reason = "every signal under half its target: the pace climbs"
     return Decision(True, pace, measured, reason, previous.decreased_at), calm_since
 
 

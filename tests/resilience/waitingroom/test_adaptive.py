@@ -91,20 +91,27 @@ def test_after_a_cut_the_pace_holds_while_those_let_in_before_it_still_load_the_
     assert cut_again.pace == pytest.approx(294) and cut_again.decreased_at == 1030
 
 
-def test_within_target_an_engaged_room_climbs_by_a_share_of_its_pace_with_no_ceiling_but_the_safety_maximum():
-    climbed, _ = step(Decision(True, 300, {}, ""), latency=0.4, admitted=300)
-    assert climbed.engaged and climbed.pace == pytest.approx(306)  # 2% a second
+def test_under_half_its_targets_an_engaged_room_climbs_by_a_share_of_its_pace_with_no_ceiling_but_the_safety_maximum():
+    climbed, _ = step(Decision(True, 300, {}, ""), latency=0.2, admitted=300)
+    assert climbed.engaged and climbed.pace == pytest.approx(303)  # 1% a second
 
-    for _ in range(100):
-        climbed, _ = step(climbed, latency=0.4, admitted=climbed.pace)
+    for _ in range(200):
+        climbed, _ = step(climbed, latency=0.2, admitted=climbed.pace)
     assert climbed.pace > 600 * 3  # past on mode's 600/min: replicas added meanwhile are found
-    for _ in range(1000):
-        climbed, _ = step(climbed, latency=0.4, admitted=climbed.pace)
+    for _ in range(2000):
+        climbed, _ = step(climbed, latency=0.2, admitted=climbed.pace)
     assert climbed.pace == SAFETY_MAX
 
 
+def test_between_half_its_target_and_its_target_the_pace_holds_for_those_let_in_still_on_their_way():
+    held, _ = step(Decision(True, 300, {}, ""), latency=0.4, admitted=300)
+
+    assert held.engaged and held.pace == 300
+    assert "latency p95 400 ms is within its target, over half: the pace holds" in held.reason
+
+
 def test_a_pace_that_is_not_used_does_not_climb():
-    held, _ = step(Decision(True, 300, {}, ""), latency=0.4, admitted=100, waiting=0)
+    held, _ = step(Decision(True, 300, {}, ""), latency=0.2, admitted=100, waiting=0)
 
     assert held.engaged and held.pace == 300
     assert "not used" in held.reason
