@@ -28,8 +28,8 @@ class RoomConfig:
     event_start: datetime | None
     event_end: datetime | None
     min_users_per_minute: int = 30
-    target_latency_ms: int = 500
-    target_queue_ms: int = 500
+    target_latency_ms: int = 250
+    target_queue_ms: int = 250
 
     @classmethod
     def from_model(cls, row: WaitingRoomConfig) -> RoomConfig:

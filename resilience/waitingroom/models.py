@@ -30,14 +30,16 @@ class WaitingRoomConfig(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
         help_text="Auto mode, overloaded: visitors let in per minute, at least.",
     )
+    # Half the wait a customer notices (500 ms): visitors let in before the signals rise reach
+    # checkout 20-30 s later, so a room engaging at 500 ms lets them in past it.
     target_latency_ms = models.PositiveIntegerField(
-        default=500,
+        default=250,
         validators=[MinValueValidator(10), MaxValueValidator(60_000)],
-        help_text="Auto mode engages when the watched pages' (checkout's) p95 goes over this: a wait customers"
-        " notice, not the page's usual time.",
+        help_text="Auto mode engages when the watched pages' (checkout's) p95 goes over this: half the wait"
+        " a customer notices (500 ms), not the page's usual time.",
     )
     target_queue_ms = models.PositiveIntegerField(
-        default=500,
+        default=250,
         validators=[MinValueValidator(10), MaxValueValidator(60_000)],
         help_text="...or when requests wait longer than this (p95) for a thread before the app starts on them.",
     )
