@@ -1,5 +1,5 @@
-# The room's auto-mode targets: 250 ms (was 500). Engaging at the bound a customer notices let
-# every visitor admitted while checkout slowed to it past that bound; see WaitingRoomConfig.
+# The room's auto-mode targets: 250 ms (was 500). A room that engages only at the wait a customer
+# notices has already let in visitors who will meet a longer one; see WaitingRoomConfig.
 
 import django.core.validators
 from django.db import migrations, models
