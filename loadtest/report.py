@@ -87,7 +87,8 @@ def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
 
     audit = result["audit"]
     alerts = result["monitoring"]["alerts"]
-    room_waits = [e for e in events if e["type"] == "room"]
+    room_waits = [e for e in events if e["type"] == "room"]  # let in after a wait
+    left_the_line = [e for e in events if e["type"] == "left the line"]
     timed = [e for e in room_waits if e["estimate"] is not None and e["waited"] >= ROOM_ESTIMATE_MIN_WAIT]
     # A buyer belongs to the phases they submitted the form in, whenever their outcome came.
     baseline = checkout_figures(during([run["baseline_phase"]], checkouts), buyers)
@@ -144,7 +145,8 @@ def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
         # Locust's own CPU (one process: near 1.0 of a core, it could offer no more than it did).
         "loadgen_cpu_seconds": run.get("loadgen_cpu_seconds"),
         "loadgen_cpu_share": _ratio(run.get("loadgen_cpu_seconds"), run.get("stopped_at", started) - started),
-        "waitingroom_queued_visitors": len(room_waits),
+        "waitingroom_queued_visitors": len(room_waits) + len(left_the_line),
+        "waitingroom_left_the_line": len(left_the_line),  # turned away while waiting: 429, 503, no answer
         "waitingroom_median_wait_s": _round(statistics.median(e["waited"] for e in room_waits), 1)
         if room_waits
         else None,

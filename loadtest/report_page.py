@@ -18,6 +18,7 @@ ROWS = [
     "queued_60s_after_last_wave",
     "waitingroom_queued_visitors",
     "waitingroom_median_wait_s",
+    "waitingroom_left_the_line",
     "arrival_to_product_p50_s",
     "arrival_to_product_p95_s",
     "checkout_p50_ms",

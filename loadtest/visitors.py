@@ -5,7 +5,8 @@ Each Locust user is one visitor making one visit, from a loopback address of its
 room limit each address. HttpUser, not FastHttpUser: geventhttpclient offers no public
 way to choose a connection's source address; requests does (requests-toolbelt's
 SourceAddressAdapter). A visitor who meets the waiting room waits as told and asks
-again until let in; one the shop turns away (429, 503) tries again once, then leaves.
+again until let in; one the shop turns away (429, 503) tries again once, and leaves at
+the second refusal in a row, from the line too.
 Every choice a visitor makes comes from its own seeded generator (loadtest/seeds.py), so each
 configuration of a sitting meets the same visitors.
 """
@@ -122,26 +123,38 @@ class Visitor(HttpUser):
         return body
 
     def follow_room(self, request) -> str:
-        """Send ``request`` until the shop answers with a page, waiting in line as the room asks."""
+        """Send ``request`` until the shop answers with a page, waiting in line as the room asks.
+
+        After a "too busy" answer the visitor presses reload once; a second one in a row and
+        they leave, in line or not (the busy page does not refresh itself as the room's does).
+        """
         joined, first, retried, poll, poll_interval = time.time(), None, False, False, 0.0
-        while True:
-            response = request(poll)
-            if response.status_code in (0, 429, 503) and not retried:
-                retried = True  # pressing reload once, after the time the shop asked for
-                gevent.sleep(min(float(response.headers.get("Retry-After", 5)), 10))
-                continue
-            if not answered(response):
-                raise GaveUp(response.status_code)
-            waiting = self.room_answer(response)
-            if waiting is None:
-                if first is not None:
-                    self._admitted(joined, first, poll_interval)
-                return response.text
-            if first is None:
-                first = waiting
-                self.recorder.visitors_queued += 1
-            poll, poll_interval = True, waiting["refresh"]
-            gevent.sleep(poll_interval)
+        try:
+            while True:
+                response = request(poll)
+                if response.status_code in (0, 429, 503) and not retried:
+                    retried = True  # pressing reload once, after the time the shop asked for
+                    gevent.sleep(min(float(response.headers.get("Retry-After", 5)), 10))
+                    continue
+                if not answered(response):
+                    raise GaveUp(response.status_code)
+                retried = False
+                waiting = self.room_answer(response)
+                if waiting is None:
+                    if first is not None:
+                        self._admitted(joined, first, poll_interval)
+                    return response.text
+                if first is None:
+                    first = waiting
+                    self.recorder.visitors_queued += 1
+                poll, poll_interval = True, waiting["refresh"]
+                gevent.sleep(poll_interval)
+        except BaseException as leaving:  # GaveUp, an error, or Locust stopping the greenlet
+            if first is not None:
+                self.recorder.visitors_queued -= 1
+                why = leaving.args[0] if isinstance(leaving, GaveUp) else type(leaving).__name__
+                self.note("left the line", waited=time.time() - joined, why=why, via=self.accept)
+            raise
 
     def room_answer(self, response) -> dict | None:
         """The room's answer if this response is its queue page (or JSON), else None."""

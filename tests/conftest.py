@@ -41,6 +41,7 @@ def _clean_cache_and_gateway() -> Iterator[None]:
     FakeGateway.ledger().clear()
     config_cache.prime(OFF)  # the room is off unless a test switches it (and clears this)
     adaptive.pressure.reset()  # no test inherits another's slow checkouts
+    adaptive.pressure.take_newcomers()  # nor its newcomers
     adaptive.current.clear()
     yield
     _clear_caches()

@@ -9,7 +9,8 @@ whichever takes a short lock, reads every process's figures and moves the room's
 - While every signal is within its target the room stays open: everyone is let in (up to a
   safety maximum, WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE). No ceiling is guessed in advance.
 - When a signal goes over its target the room engages, at the pace the shop was actually
-  admitting over the last window (the capacity it just showed) times a factor, and cuts by
+  admitting over the last window (the capacity it just showed; while open, every newcomer who
+  reached the app, each counted once by address) times a factor, and cuts by
   that factor again at most once in WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays
   over (multiplicative decrease).
 - While engaged and every signal is under half its target the pace climbs by a share of itself
@@ -61,6 +62,7 @@ class Pressure:
 
     def __init__(self) -> None:
         self._samples: dict[str, deque[tuple[float, float]]] = {signal: deque(maxlen=2000) for signal in SIGNALS}
+        self._newcomers: set[str] = set()  # addresses of visitors with no pass, since the last publish
         self._lock = threading.Lock()
         self._published = 0.0
         self.key_suffix = f"{socket.gethostname()}:{os.getpid()}"
@@ -68,6 +70,18 @@ class Pressure:
     def observe(self, signal: str, seconds: float) -> None:
         with self._lock:
             self._samples[signal].append((time.monotonic(), seconds))
+
+    def newcomer(self, address: str) -> None:
+        """A visitor with no pass reached the app while the room was open (one count per address)."""
+        if address:
+            with self._lock:
+                self._newcomers.add(address)
+
+    def take_newcomers(self) -> set[str]:
+        """The newcomers' addresses noted since the last call, forgetting them here."""
+        with self._lock:
+            newcomers, self._newcomers = self._newcomers, set()
+        return newcomers
 
     def p95s(self) -> dict[str, float]:
         """The 95th percentile of each signal over the last window, where there were enough samples."""
@@ -180,12 +194,33 @@ class _Current:
         if figures:
             pipe.hset(key, mapping=figures)
         pipe.expire(key, get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS"))
+        newcomers = pressure.take_newcomers()
+        if newcomers:
+            this_second = newcomers_key(int(time.time()))
+            pipe.pfadd(this_second, *newcomers)
+            pipe.expire(this_second, get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS") + 2)
         pipe.execute()
         if client.set(room_key("adaptive:lock"), "1", nx=True, px=900):
             steer(config)
 
     def clear(self) -> None:
         self.decision, self.read_at = _READY, 0.0
+
+
+def newcomers_key(second: int) -> str:
+    """The HyperLogLog of the addresses of visitors who reached the app with no pass in one second."""
+    return room_key(f"newcomers:{second}")
+
+
+def newcomers_per_minute(window: float) -> float:
+    """Distinct newcomers who reached the app over the last window, every process's together, a minute.
+
+    A HyperLogLog a second (0.8% standard error, 12 KB at most each): PFCOUNT over the window's
+    keys counts their union, so a visitor seen by two replicas counts once.
+    """
+    now = int(time.time())
+    keys = [newcomers_key(second) for second in range(now - int(window) + 1, now + 1)]
+    return room_redis().pfcount(*keys) * 60 / window
 
 
 def read_decision() -> tuple[Decision, float]:
@@ -214,12 +249,17 @@ def steer(config: RoomConfig) -> Decision:
     previous, calm_since = read_decision()
     window = get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS")
     seconds, micros = client.time()  # the clock the room's scripts stamp admissions with
-    admitted = client.zcount(room_key("admissions"), seconds + micros / 1e6 - window, "+inf")
+    admitted = client.zcount(room_key("admissions"), seconds + micros / 1e6 - window, "+inf") * 60 / window
+    if not previous.engaged:
+        # Open, the room gives a pass only on responses no shared cache keeps (middleware._open),
+        # so its admissions miss the newcomers whose pages were cacheable; engaged, it admits
+        # every newcomer. Counting each newcomer once while open measures the same thing.
+        admitted = max(admitted, newcomers_per_minute(window))
     decision, calm_since = decide(
         previous,
         config=config,
         measured=measured,
-        admitted_per_minute=admitted * 60 / window,
+        admitted_per_minute=admitted,
         waiting=client.zcard(room_key("queue")),
         now=time.time(),
         calm_since=calm_since,

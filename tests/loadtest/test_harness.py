@@ -40,6 +40,7 @@ SUMMARY_FIELDS = {
     "arrival_to_product_p95_s",
     "queue_at_end",
     "queued_60s_after_last_wave",
+    "waitingroom_left_the_line",
     "goodput_by_phase",
     "loadgen_cpu_seconds",
 }

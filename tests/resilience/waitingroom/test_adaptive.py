@@ -180,6 +180,20 @@ def test_past_capacity_auto_mode_paces_newcomers_at_what_it_was_admitting_and_qu
 
 
 @pytest.mark.django_db
+def test_open_it_counts_every_newcomer_once_even_those_whose_pages_any_cache_could_keep(auto_room, product):
+    browsers = [Client(REMOTE_ADDR=f"198.51.100.{n}") for n in range(1, 31)]
+    pages = [browser.get(CATALOG) for browser in browsers]  # cacheable: no pass given, no admission
+    pages += [browser.get(CATALOG) for browser in browsers[:10]]  # the same ten again: counted once
+
+    overloaded()
+    arrive(1, first=100)  # publishes this process's newcomers, then steers
+
+    assert not any(page.cookies for page in pages)
+    assert room_redis().zcard(room_key("admissions")) == 1  # only the last one's page script took a pass
+    assert adaptive.read_decision()[0].pace == pytest.approx(30 * 60 / WINDOW_SECONDS * 0.7, rel=0.02)
+
+
+@pytest.mark.django_db
 def test_every_process_sees_when_the_pace_was_cut_so_none_cuts_it_again_within_the_window(auto_room, product):
     arrive(20)
     overloaded()
