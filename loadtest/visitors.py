@@ -32,6 +32,7 @@ from shop.middleware import CART_STATE_VERSION_COOKIE
 TIMEOUT = (3.05, 30)  # seconds to connect, then to wait for a page: a person's patience
 FIRST_ADDRESS = int(ipaddress.IPv4Address("127.1.0.0"))
 _addresses = itertools.count()
+IN_LINE = "data-waiting-room="  # the room's page, and nginx's busy page for those in line
 CAMPAIGN = "utm_source=instagram&utm_medium=social&utm_campaign=spring-drop&utm_content=story"
 
 
@@ -126,12 +127,16 @@ class Visitor(HttpUser):
         """Send ``request`` until the shop answers with a page, waiting in line as the room asks.
 
         After a "too busy" answer the visitor presses reload once; a second one in a row and
-        they leave, in line or not (the busy page does not refresh itself as the room's does).
+        they leave, in line or not. nginx's busy page for those in line (they keep their place)
+        reloads by itself, as the room's own page does: they wait on, as told.
         """
         joined, first, retried, poll, poll_interval = time.time(), None, False, False, 0.0
         try:
             while True:
                 response = request(poll)
+                if first is not None and response.status_code == 503 and IN_LINE in response.text:
+                    gevent.sleep(float(response.headers.get("Retry-After", 5)))
+                    continue
                 if response.status_code in (0, 429, 503) and not retried:
                     retried = True  # pressing reload once, after the time the shop asked for
                     gevent.sleep(min(float(response.headers.get("Retry-After", 5)), 10))
@@ -149,7 +154,7 @@ class Visitor(HttpUser):
                     self.recorder.visitors_queued += 1
                 poll, poll_interval = True, waiting["refresh"]
                 gevent.sleep(poll_interval)
-        except BaseException as leaving:  # GaveUp, an error, or Locust stopping the greenlet
+        except Exception as leaving:  # GaveUp or an error (not Locust ending the run: still in line then)
             if first is not None:
                 self.recorder.visitors_queued -= 1
                 why = leaving.args[0] if isinstance(leaving, GaveUp) else type(leaving).__name__
@@ -169,7 +174,7 @@ class Visitor(HttpUser):
                 }
             return None
         text = response.text
-        if "data-waiting-room=" not in text:
+        if IN_LINE not in text:
             return None
         estimate = re.search(r'data-estimated-wait-seconds="(\d+)"', text)
         return {

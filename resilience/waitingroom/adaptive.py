@@ -14,7 +14,8 @@ whichever takes a short lock, reads every process's figures and moves the room's
   that factor again at most once in WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays
   over (multiplicative decrease).
 - While engaged and every signal is under half its target the pace climbs by a share of itself
-  each second (no fixed ceiling, so it finds capacity that replicas added), but only while the
+  each second (no fixed ceiling, so it finds capacity that replicas added), but not within a
+  round trip of a cut (the same wait as between cuts), and only while the
   pace is used: a pace far above what is being admitted says nothing about what the shop can
   take (as TCP grows its window only while the sender fills it, RFC 7661). Between half the
   target and the target it holds: the visitors let in at the last pace have not all reached
@@ -155,6 +156,11 @@ def decide(
         return replace(previous, measured=measured, reason=reason), calm_since
     if ratio >= 0.5:
         reason = f"{signal} p95 {measured[signal] * 1000:.0f} ms is within its target, over half: the pace holds"
+        return replace(previous, measured=measured, reason=reason), calm_since
+    since_cut = now - previous.decreased_at
+    if since_cut < get_setting("WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS"):
+        # The calm right after a cut is the lull before those let in meanwhile reach checkout.
+        reason = f"every signal under half its target; the pace was cut {since_cut:.0f} s ago and holds until that shows"
         return replace(previous, measured=measured, reason=reason), calm_since
     pace = min(ceiling, previous.pace * (1 + get_setting("WAITINGROOM_ADAPTIVE_INCREASE")))
     reason = "every signal under half its target: the pace climbs"

@@ -24,7 +24,7 @@ import json, tempfile
 from pathlib import Path
 import requests
 
-def answer(status, queued=False):
+def answer(status, queued=False, body=b"<html>a page</html>"):
     response = requests.Response()
     response.status_code = status
     if queued:
@@ -32,15 +32,17 @@ def answer(status, queued=False):
         response._content = json.dumps({**body, "refresh_after_seconds": 0}).encode()
         response.headers["Content-Type"] = "application/json"
     else:
-        response._content = b"<html>a page</html>"
+        response._content = body
         response.headers.update({"Content-Type": "text/html", "Retry-After": "0"})
     return response
 
 QUEUED, BUSY, LIMITED, PAGE = answer(200, True), answer(503), answer(429), answer(200)
+STILL_IN_LINE = answer(503, body=(Path("deploy/nginx/errors/50x-in-line.html")).read_bytes())
 SCENES = {
     "let in after waiting": [QUEUED, QUEUED, PAGE],
     "busy now and then while waiting": [QUEUED, BUSY, QUEUED, BUSY, PAGE],
     "refused twice in a row while waiting": [QUEUED, BUSY, LIMITED],
+    "told by nginx they keep their place": [QUEUED, STILL_IN_LINE, STILL_IN_LINE, STILL_IN_LINE, PAGE],
 }
 seen = {}
 for scene, answers in SCENES.items():
@@ -63,7 +65,7 @@ def seen() -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     done = subprocess.run(
-        [sys.executable, "-c", FOLLOW], env=env, capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", FOLLOW], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -88,3 +90,10 @@ def test_a_visitor_refused_twice_in_a_row_leaves_the_line_and_is_counted_out_of_
     (left,) = scene["events"]
     assert scene["outcome"] == "gave up: 429" and scene["queued"] == 0
     assert left["type"] == "left the line" and left["why"] == 429 and left["visitor"] == "127.1.0.1"
+
+
+def test_in_line_nginxs_busy_page_that_keeps_their_place_is_waited_on_as_it_asks(seen):
+    scene = seen["told by nginx they keep their place"]
+
+    assert scene["outcome"] == "<html>a page</html>" and scene["queued"] == 0
+    assert [e["type"] for e in scene["events"]] == ["room"]

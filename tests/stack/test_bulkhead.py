@@ -4,7 +4,7 @@ nginx sends each browsing replica at most as many requests as it has threads. Wi
 of them busy, a page nginx has a copy of is served from it, any other browsing request gets the
 busy page at once, and the cart, on the checkout replicas, answers as usual. The page script's
 call (/cart/state/) is browsing for a first visit (buying when browsing is full) and buying for
-a visitor with a cart.
+a visitor with a cart. A visitor waiting in the room gets a busy page that keeps them in line.
 """
 
 from __future__ import annotations
@@ -56,6 +56,9 @@ def test_with_every_browsing_thread_busy_browsing_is_answered_at_once_and_buying
         assert wait_until(lambda: any(f.done() and f.result()[0] == 503 for f in slow), timeout=5)
 
         busy_status, busy_headers, busy_page = fetch(f"{stack.url}/?q=none{time.time_ns()}")
+        in_line = urllib.request.build_opener()
+        in_line.addheaders = [("Cookie", "wr_ticket=a-ticket-from-the-room")]
+        in_line_status, in_line_headers, in_line_page = fetch(f"{stack.url}/?q=none{time.time_ns()}", in_line)
         cached_status, cached_headers, _ = fetch(kitchen)
         cart_status, _, cart_page = fetch(f"{stack.url}/cart/")
         first_visit_state, _, _ = fetch(f"{stack.url}/cart/state/")
@@ -63,6 +66,9 @@ def test_with_every_browsing_thread_busy_browsing_is_answered_at_once_and_buying
 
         assert (busy_status, busy_headers.get("Retry-After")) == (503, "5"), busy_headers
         assert "Back in a moment" in busy_page  # nginx's own page: the request never reached a replica
+        # Someone waiting in the room is told they keep their place, by a page that reloads itself.
+        assert (in_line_status, in_line_headers.get("Retry-After")) == (503, "5")
+        assert "You are still in line" in in_line_page and 'http-equiv="refresh"' in in_line_page
         # Fresh for as long as the page's max-age says, stale after: either way from nginx's copy.
         assert cached_status == 200 and cached_headers["X-Cache-Status"] in {"HIT", "STALE"}
         assert cart_status == 200 and "Your cart" in cart_page

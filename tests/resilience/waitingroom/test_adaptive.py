@@ -103,6 +103,16 @@ def test_under_half_its_targets_an_engaged_room_climbs_by_a_share_of_its_pace_wi
     assert climbed.pace == SAFETY_MAX
 
 
+def test_after_a_cut_the_pace_climbs_only_once_those_let_in_meanwhile_had_time_to_reach_checkout():
+    cut = Decision(True, 300, {}, "", decreased_at=1000)
+
+    lull, _ = step(cut, latency=0.05, admitted=300, now=1010)  # calm: the visitors let in are still browsing
+    climbed, _ = step(cut, latency=0.05, admitted=300, now=1031)
+
+    assert lull.pace == 300 and "cut 10 s ago and holds" in lull.reason
+    assert climbed.pace == pytest.approx(306)
+
+
 def test_between_half_its_target_and_its_target_the_pace_holds_for_those_let_in_still_on_their_way():
     held, _ = step(Decision(True, 300, {}, ""), latency=0.4, admitted=300)
 
