@@ -160,7 +160,9 @@ def decide(
     since_cut = now - previous.decreased_at
     if since_cut < get_setting("WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS"):
         # The calm right after a cut is the lull before those let in meanwhile reach checkout.
-        reason = f"every signal under half its target; the pace was cut {since_cut:.0f} s ago and holds until that shows"
+        reason = (
+            f"every signal under half its target; the pace was cut {since_cut:.0f} s ago and holds until that shows"
+        )
         return replace(previous, measured=measured, reason=reason), calm_since
     pace = min(ceiling, previous.pace * (1 + get_setting("WAITINGROOM_ADAPTIVE_INCREASE")))
     reason = "every signal under half its target: the pace climbs"
