@@ -24,17 +24,26 @@ def _cpu_count() -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", 2 * _cpu_count() + 1))
-# gthread, not sync: sync workers close every connection, so nginx's upstream keepalive
-# would be useless. Idle keepalive connections wait in gthread's poller, not in a thread.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
-keepalive = 75  # longer than nginx's upstream keepalive_timeout (60 s): nginx closes first
+# A worker takes only as many connections as it has threads: the others wait in the
+# listen queue all workers share, for whichever thread frees first. gthread's default (1,000)
+# lets one worker take connections its threads cannot serve yet while another worker idles.
+worker_connections = threads
+# nginx opens a connection per request (stampede.conf.template): a kept-alive one would hold
+# one of the worker's few connections idle.
+keepalive = 0
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 # A stopping worker gets this long to finish its requests. The orchestrator must wait
 # longer before SIGKILL: compose's stop_grace_period and Kubernetes'
 # terminationGracePeriodSeconds are set above it.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 25))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+# The app is loaded once, in the master, and each worker is a fork of it: a worker recycled
+# mid-spike is ready in milliseconds, where importing Django again took a second of CPU on a
+# busy replica (two workers: half its threads gone meanwhile). Nothing opens a connection
+# or starts a thread while the app loads, so nothing is shared across the fork.
+preload_app = True
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
 errorlog = "-"
@@ -44,13 +53,12 @@ proc_name = "stampede-web"
 control_socket_disable = True
 
 PROMETHEUS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
-
-
-def on_starting(server: Arbiter) -> None:
-    # Metric files of a previous run would be summed into this one's counters.
-    if PROMETHEUS_DIR:
-        shutil.rmtree(PROMETHEUS_DIR, ignore_errors=True)
-        os.makedirs(PROMETHEUS_DIR, exist_ok=True)
+if PROMETHEUS_DIR:
+    # Metric files of a previous run would be summed into this one's counters. Emptied as the
+    # master reads this file, not in a hook: with preload_app the app, and the metric files
+    # its counters open, loads before gunicorn calls any hook.
+    shutil.rmtree(PROMETHEUS_DIR, ignore_errors=True)
+    os.makedirs(PROMETHEUS_DIR, exist_ok=True)
 
 
 def post_worker_init(worker: Worker) -> None:
