@@ -24,15 +24,15 @@ def _cpu_count() -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", 2 * _cpu_count() + 1))
+# gthread, not sync: sync workers close every connection, so nginx's upstream keepalive
+# would be useless. Idle keepalive connections wait in gthread's poller, not in a thread.
+# Not a connection per request either (worker_connections = threads, no keepalive): in a
+# full influencer run checkout's p95 in the spike hold rose to 244-846 ms, from 114-245 ms in
+# the run before. gunicorn 27 closes a connection on the worker's main loop, waiting up to
+# 2 s for the peer's FIN, once per request then.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
-# A worker takes only as many connections as it has threads: the others wait in the
-# listen queue all workers share, for whichever thread frees first. gthread's default (1,000)
-# lets one worker take connections its threads cannot serve yet while another worker idles.
-worker_connections = threads
-# nginx opens a connection per request (stampede.conf.template): a kept-alive one would hold
-# one of the worker's few connections idle.
-keepalive = 0
+keepalive = 75  # longer than nginx's upstream keepalive_timeout (60 s): nginx closes first
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 # A stopping worker gets this long to finish its requests. The orchestrator must wait
 # longer before SIGKILL: compose's stop_grace_period and Kubernetes'
