@@ -26,10 +26,6 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", 2 * _cpu_count() + 1))
 # gthread, not sync: sync workers close every connection, so nginx's upstream keepalive
 # would be useless. Idle keepalive connections wait in gthread's poller, not in a thread.
-# Not a connection per request either (worker_connections = threads, no keepalive): in a
-# full influencer run checkout's p95 in the spike hold rose to 244-846 ms, from 114-245 ms in
-# the run before. gunicorn 27 closes a connection on the worker's main loop, waiting up to
-# 2 s for the peer's FIN, once per request then.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
 keepalive = 75  # longer than nginx's upstream keepalive_timeout (60 s): nginx closes first
@@ -39,11 +35,12 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 # terminationGracePeriodSeconds are set above it.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 25))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
-# The app is loaded once, in the master, and each worker is a fork of it: a worker recycled
-# mid-spike is ready in milliseconds, where importing Django again took a second of CPU on a
-# busy replica (two workers: half its threads gone meanwhile). Nothing opens a connection
-# or starts a thread while the app loads, so nothing is shared across the fork.
-preload_app = True
+# Not preload_app, though a recycled worker then imports the app again: in a full influencer
+# run with it, browsing replicas filled their nginx slots and checkout's p95 at the peak was
+# 335 ms (8x its baseline) with 9,161 busy answers; the last full sitting without it, 141 ms
+# and 39 (one run each; runs of the same code vary 2-3x). Nor a connection per request
+# (worker_connections = threads, no keepalive): 244-846 ms in the spike hold; gunicorn 27
+# closes a connection on the worker's main loop, waiting for the peer's FIN.
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
 errorlog = "-"
@@ -53,12 +50,13 @@ proc_name = "stampede-web"
 control_socket_disable = True
 
 PROMETHEUS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
-if PROMETHEUS_DIR:
-    # Metric files of a previous run would be summed into this one's counters. Emptied as the
-    # master reads this file, not in a hook: with preload_app the app, and the metric files
-    # its counters open, loads before gunicorn calls any hook.
-    shutil.rmtree(PROMETHEUS_DIR, ignore_errors=True)
-    os.makedirs(PROMETHEUS_DIR, exist_ok=True)
+
+
+def on_starting(server: Arbiter) -> None:
+    # Metric files of a previous run would be summed into this one's counters.
+    if PROMETHEUS_DIR:
+        shutil.rmtree(PROMETHEUS_DIR, ignore_errors=True)
+        os.makedirs(PROMETHEUS_DIR, exist_ok=True)
 
 
 def post_worker_init(worker: Worker) -> None:
