@@ -35,12 +35,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 # terminationGracePeriodSeconds are set above it.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 25))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
-# Not preload_app, though a recycled worker then imports the app again: in a full influencer
-# run with it, browsing replicas filled their nginx slots and checkout's p95 at the peak was
-# 335 ms (8x its baseline) with 9,161 busy answers; the last full sitting without it, 141 ms
-# and 39 (one run each; runs of the same code vary 2-3x). Nor a connection per request
-# (worker_connections = threads, no keepalive): 244-846 ms in the spike hold; gunicorn 27
-# closes a connection on the worker's main loop, waiting for the peer's FIN.
+# Neither preload_app nor a connection per request (worker_connections = threads, no
+# keepalive) lifted the spike's checkout latency: both measured worse (the commits of this
+# file give the runs). gunicorn 27 closes each connection on the worker's main loop.
 max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
 errorlog = "-"
