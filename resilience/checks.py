@@ -98,6 +98,9 @@ def tunables_are_sound(app_configs=None, **kwargs) -> list[Error]:
             errors.append(_bad(name, "must be 1 or more"))
     if _number("WAITINGROOM_ADAPTIVE_DECREASE") is not None and not 0 < _number("WAITINGROOM_ADAPTIVE_DECREASE") < 1:
         errors.append(_bad("WAITINGROOM_ADAPTIVE_DECREASE", "must be between 0 and 1, or the pace never falls"))
+    share = _number("WAITINGROOM_REFRESH_SHARE")
+    if share is not None and not 0 < share <= 1:
+        errors.append(_bad("WAITINGROOM_REFRESH_SHARE", "must be over 0 and at most 1: a share of the wait left"))
     refresh = get_setting("WAITINGROOM_REFRESH_SECONDS")
     if not (
         isinstance(refresh, (tuple, list))

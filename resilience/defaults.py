@@ -79,18 +79,21 @@ DEFAULTS: dict[str, object] = {
     # --- The waiting room (waitingroom/) ---
     "WAITINGROOM_KEY_PREFIX": "waitingroom",  # Redis keys; one room per prefix
     "WAITINGROOM_CONFIG_REFRESH_SECONDS": 2,  # how soon every process sees an admin change
-    "WAITINGROOM_ABANDON_AFTER_SECONDS": 180,  # a ticket not polled for this long is dropped
-    "WAITINGROOM_CLAIM_SECONDS": 120,  # an admitted ticket holds its slot this long until used
+    # A queued ticket not back this long after the time its page asked it back is dropped...
+    "WAITINGROOM_ABANDON_AFTER_SECONDS": 180,
+    # ...and an admitted one holds its slot this long after that time (or after its admission) until used.
+    "WAITINGROOM_CLAIM_SECONDS": 120,
     "WAITINGROOM_TICKETS_PER_ADDRESS": 20,  # new tickets one client address may take...
     "WAITINGROOM_ADDRESS_WINDOW_SECONDS": 600,  # ...in this window
     "WAITINGROOM_TICKET_MAX_AGE_SECONDS": 6 * 3600,
     "WAITINGROOM_RENEW_AFTER_SECONDS": 60,  # an admitted visitor's slot is extended at most this often
     # The queue page reloads after a random time in this range near the front of the line;
-    # further back, after about a fifth of the wait, at most LONGEST seconds. Near the front a
-    # visitor learns of their turn within seconds: each second of that is a second of waiting,
-    # and the polls of a queue cost about five per admission however short this is.
+    # further back, after a share of the estimated wait (SHARE, to 7/4 of it), at most LONGEST
+    # seconds (pages.refresh_after). Near the front a visitor learns of their turn within
+    # seconds: each second of that is a second of waiting.
     "WAITINGROOM_REFRESH_SECONDS": (4, 7),
-    "WAITINGROOM_REFRESH_LONGEST_SECONDS": 60,
+    "WAITINGROOM_REFRESH_SHARE": 0.5,
+    "WAITINGROOM_REFRESH_LONGEST_SECONDS": 240,
     # The estimated wait uses the queue's measured pace once this many were let in from it over
     # at least this many seconds; the configured pace until then.
     "WAITINGROOM_ESTIMATE_MIN_ADMISSIONS": 5,

@@ -25,8 +25,15 @@ from resilience.conf import get_setting
 from resilience.instruments import WAITINGROOM_STORE_ERRORS
 from resilience.waitingroom import adaptive, cookies
 from resilience.waitingroom.config import RoomConfig, current_config
-from resilience.waitingroom.pages import closed_response, flood_response, waiting_response
-from resilience.waitingroom.store import RoomStoreError, room_arrive, room_hold, room_poll, room_renew
+from resilience.waitingroom.pages import closed_response, flood_response, wait_for, waiting_response
+from resilience.waitingroom.store import (
+    RoomStoreError,
+    room_arrive,
+    room_expect,
+    room_hold,
+    room_poll,
+    room_renew,
+)
 
 logger = logging.getLogger(__name__)
 UNCAPPED = 2**31 - 1  # auto mode counts no admitted visitors against a cap: its pace protects the shop
@@ -162,6 +169,8 @@ class WaitingRoomMiddleware:
             response = self.get_response(request)
             cookies.pass_sign(response, ticket.id, config.session_seconds, visit.nonce)
             return response
-        response = waiting_response(request, config, visit, ticket.first_position)
+        wait = wait_for(visit, config)
+        room_expect(config=config, ticket=ticket.id, seconds=wait.refresh)
+        response = waiting_response(request, config, visit, ticket.first_position, wait)
         cookies.ticket_sign(response, ticket)
         return response

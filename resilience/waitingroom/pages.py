@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
@@ -34,21 +35,41 @@ def describe_wait(seconds: float) -> str:
 
 
 def refresh_after(wait_seconds: float) -> int:
-    """Seconds before a queued page asks again: often near the front of the line, seldom far back.
+    """Seconds before a queued page asks again: after a share of the wait left (SHARE), at most LONGEST.
 
-    Every poll is a request the shop serves; a queue of thousands polling every few seconds
-    would take the capacity it waits for. The random spread keeps them out of lockstep.
+    Every poll is a request the shop serves, and whenever anyone waits the shop is past its
+    capacity: polls after a fifth of the wait each made up half of an overload run's requests.
+    After about half, a visitor still comes back before their turn unless the pace grows by
+    half meanwhile, and one who comes back late still finds their place: the room keeps a
+    ticket, and an admission, until the time it gave plus a grace (store.room_expect).
+    The random spread keeps them out of lockstep.
     """
     low, high = get_setting("WAITINGROOM_REFRESH_SECONDS")
     longest = get_setting("WAITINGROOM_REFRESH_LONGEST_SECONDS")
-    shortest = min(longest * low / high, max(low, wait_seconds / 5))
+    share = get_setting("WAITINGROOM_REFRESH_SHARE")
+    shortest = min(longest * low / high, max(low, wait_seconds * share))
     return random.randint(round(shortest), round(shortest * high / low))
 
 
-def waiting_response(request: HttpRequest, config: RoomConfig, visit: Visit, first_position: int) -> HttpResponse:
-    """The queue page (HTTP 200, so browsers show it), or its JSON twin for Accept: application/json."""
+@dataclass(frozen=True)
+class Wait:
+    """What a queued visitor is told: the estimated wait, whether it is measured, and when to ask again."""
+
+    seconds: float
+    known: bool
+    refresh: int
+
+
+def wait_for(visit: Visit, config: RoomConfig) -> Wait:
     seconds, known = estimated_wait(visit, config) if visit.outcome == "queued" else (0.0, False)
-    refresh = refresh_after(seconds)
+    return Wait(seconds, known, refresh_after(seconds))
+
+
+def waiting_response(
+    request: HttpRequest, config: RoomConfig, visit: Visit, first_position: int, wait: Wait
+) -> HttpResponse:
+    """The queue page (HTTP 200, so browsers show it), or its JSON twin for Accept: application/json."""
+    seconds, known, refresh = wait.seconds, wait.known, wait.refresh
     if "application/json" in request.headers.get("Accept", ""):
         body = json.dumps(
             {

@@ -2,7 +2,8 @@
 -- sees one room. Loaded by store.py, which puts the shared part first and one entry
 -- point after it.
 --
--- KEYS: 1 queue (zset ticket -> arrival number), 2 seen (zset ticket -> last poll),
+-- KEYS: 1 queue (zset ticket -> arrival number), 2 seen (zset ticket -> when it is due back:
+--       its last poll, or the time its page asked it back, whichever is later),
 --       3 active (zset visitor -> expiry), 4 bucket (hash: admission tokens),
 --       5 admissions (zset ticket -> time admitted), 6 prequeue (set), 7 sequence,
 --       8 prefix of "admitted:<ticket>" flags, 9 from_queue (zset ticket -> time let in from
@@ -51,11 +52,14 @@ local function admit_waiting(admitting)
   while admitting and tokens >= 1 and count < cap do
     local head = redis.call("ZRANGE", queue, 0, 0)[1]
     if not head then break end
+    -- The slot is held for the visitor until they come back for it: the claim window from
+    -- the time their page asked them back (expect.lua), if that is later than now.
+    local due = tonumber(redis.call("ZSCORE", seen, head)) or now
+    local hold = math.ceil(math.max(due, now) - now + claim_window)
     redis.call("ZREM", queue, head)
     redis.call("ZREM", seen, head)
-    -- The slot is held for the visitor until they come back for it (claim window).
-    redis.call("SET", admitted .. head, "1", "EX", claim_window)
-    redis.call("ZADD", active, now + claim_window, head)
+    redis.call("SET", admitted .. head, "1", "EX", hold)
+    redis.call("ZADD", active, now + hold, head)
     redis.call("ZADD", admissions, now, head)
     redis.call("ZADD", from_queue, now, head)
     tokens = tokens - 1

@@ -133,6 +133,11 @@ def room_poll(*, config: RoomConfig, phase: str, ticket: str) -> Visit:
     return _visit(_run("poll", config, ticket, phase))
 
 
+def room_expect(*, config: RoomConfig, ticket: str, seconds: int) -> None:
+    """A queued visitor was asked back in ``seconds``: keep their place (and any admission) until then, plus a grace."""
+    _run("expect", config, ticket, seconds)
+
+
 def room_renew(*, config: RoomConfig, visitor: str, nonce: str) -> str | None:
     """Extend an admitted visitor's slot and return the pass's next nonce; None if the slot
     had expired or been freed, or ``nonce`` is stale (the pass was copied and renewed elsewhere)."""

@@ -59,6 +59,7 @@ def test_a_deployed_room_without_a_shared_redis_fails_the_deploy_checks(settings
         ("REDIS_BREAKER_FAILURES", 0),
         ("WAITINGROOM_ADAPTIVE_DECREASE", 1.5),
         ("WAITINGROOM_REFRESH_SECONDS", (15, 10)),
+        ("WAITINGROOM_REFRESH_SHARE", 2),
         ("SHED_PROTECTED_AFTER_SECONDS", 1.0),
         ("METRICS_ALLOWED_NETWORKS", ["10.0.0.0/33"]),
     ],

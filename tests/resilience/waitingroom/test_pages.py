@@ -57,12 +57,14 @@ def test_the_queue_page_carries_its_place_and_estimate_for_scripts_as_the_json_d
     assert int(re.search(r'data-estimated-wait-seconds="(\d+)"', page).group(1)) == data["estimated_wait_seconds"]
 
 
-def test_far_back_in_the_line_the_queue_page_asks_again_less_often():
-    near = {refresh_after(5) for _ in range(200)}
-    far = {refresh_after(3600) for _ in range(200)}
+def test_far_back_in_the_line_the_queue_page_asks_again_after_about_half_the_wait_left():
+    def asked_back(wait_seconds: float) -> set[int]:
+        return {refresh_after(wait_seconds) for _ in range(200)}
 
-    assert near <= set(range(4, 8)) and far <= set(range(34, 61))
-    assert 2 * max(far) < get_setting("WAITINGROOM_ABANDON_AFTER_SECONDS")  # a waiting ticket is never dropped
+    assert asked_back(5) <= set(range(4, 8))  # near the front: within seconds
+    assert asked_back(100) <= set(range(50, 89))  # half to seven eighths of the wait left
+    longest = get_setting("WAITINGROOM_REFRESH_LONGEST_SECONDS")
+    assert asked_back(3600) <= set(range(137, longest + 1)) and longest == 240  # far back: at most the longest
 
 
 def test_a_flood_and_a_closed_room_say_when_to_come_back_and_no_cache_keeps_them(settings):

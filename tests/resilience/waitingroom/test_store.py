@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.utils import timezone
 
@@ -54,15 +56,46 @@ def test_one_address_cannot_flood_the_queue(product, settings):
 
 
 @room("on", total_active_users=1)
-def test_abandoned_tickets_are_dropped(product, settings):
+def test_a_ticket_not_back_after_the_time_its_page_gave_is_dropped(product, settings):
     settings.RESILIENCE_WAITINGROOM_ABANDON_AFTER_SECONDS = 1
+    settings.RESILIENCE_WAITINGROOM_REFRESH_SECONDS = (1, 1)
     room_fill(1)
     gone, staying = visitor("198.51.100.2"), visitor("198.51.100.3")
-    gone.get(CATALOG)
+    gone.get(CATALOG)  # asked back in a second, and never comes
     assert position(staying.get(CATALOG)) == 2
 
     # Redis's own clock drops the ticket nobody polls; the one who stays keeps asking.
     eventually(lambda: position(staying.get(CATALOG)) == 1)
+
+
+@room("on", total_active_users=1)
+def test_a_ticket_asked_back_later_keeps_its_place_until_then(product, settings):
+    settings.RESILIENCE_WAITINGROOM_ABANDON_AFTER_SECONDS = 1
+    settings.RESILIENCE_WAITINGROOM_REFRESH_SECONDS = (4, 4)
+    room_fill(1)
+    far_back, behind = visitor("198.51.100.2"), visitor("198.51.100.3")
+    far_back.get(CATALOG)  # asked back in 4 s: more than the second a silent ticket is kept
+    behind.get(CATALOG)
+
+    time.sleep(2)  # Redis's clock: past the grace from the first answer, not past the time given
+
+    assert position(behind.get(CATALOG)) == 2
+    assert position(far_back.get(CATALOG)) == 1
+
+
+@room("on", total_active_users=1)
+def test_a_visitor_let_in_before_the_time_their_page_gave_finds_their_place_kept(product, settings):
+    settings.RESILIENCE_WAITINGROOM_CLAIM_SECONDS = 1
+    settings.RESILIENCE_WAITINGROOM_REFRESH_SECONDS = (3, 3)
+    room_fill(1)
+    late = visitor("198.51.100.2")
+    late.get(CATALOG)  # asked back in 3 s
+    room_release(visitor="earlier-0")
+    assert status().active_users == 1  # let in from the front (status admits), with nobody there yet
+
+    time.sleep(2)  # past the claim window from the admission, within it from the time given
+
+    assert not is_queued(late.get(CATALOG))
 
 
 def test_before_a_scheduled_event_visitors_wait_then_are_ordered_randomly(product):
