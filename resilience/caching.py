@@ -33,6 +33,9 @@ __all__ = ["CacheUnavailable", "cached", "cached_at", "namespace_bump", "namespa
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _NOT_FOUND = "resilience:not-found"  # a stored marker, so "no such thing" is cached too
+# A stored marker: the last value computed was not to be shared (should_store said no, e.g. a
+# page that set a cookie, or a 400 for junk in the query), so each caller computes its own.
+_NOT_SHARED = "resilience:not-shared"
 
 
 def cached(namespace: str, key: str, compute: Callable[[], T], **options) -> T:
@@ -67,6 +70,9 @@ def cached_at(
         CACHE_REQUESTS.labels(namespace=namespace, result="bypass").inc()
         return compute()
     if entry is not None and entry[1] > time.time():
+        if _not_shared(entry):
+            CACHE_REQUESTS.labels(namespace=namespace, result="not_shared").inc()
+            return compute()
         CACHE_REQUESTS.labels(namespace=namespace, result="hit").inc()
         _keep_locally(full_key, entry)
         return _unwrap(entry[0])
@@ -74,6 +80,8 @@ def cached_at(
 
 
 def _refresh(namespace, full_key, entry, compute, timeout, stale_for, should_store):
+    if entry is not None and _not_shared(entry):
+        entry = None  # a lapsed "not shared" marker: no value to serve meanwhile
     lock_key = f"lock:{full_key}"
     # The lock is left to expire after a successful refresh, and never outlives the fresh
     # period: a caller that read the old entry just before the refresh cannot take the
@@ -88,7 +96,7 @@ def _refresh(namespace, full_key, entry, compute, timeout, stale_for, should_sto
             CACHE_REQUESTS.labels(namespace=namespace, result="stale").inc()
             return _unwrap(entry[0])
         waited = _wait_for(full_key)
-        if waited is not None:
+        if waited is not None and not _not_shared(waited):
             CACHE_REQUESTS.labels(namespace=namespace, result="waited").inc()
             return _unwrap(waited[0])
     CACHE_REQUESTS.labels(namespace=namespace, result="miss").inc()
@@ -105,6 +113,11 @@ def _refresh(namespace, full_key, entry, compute, timeout, stale_for, should_sto
         fresh = (_NOT_FOUND if value is None else value, time.time() + timeout)
         _quietly("set", full_key, fresh, timeout=timeout + stale_for)
         _keep_locally(full_key, fresh)
+    else:
+        # Nothing for the others to wait for: without the marker (and the lock gone), each
+        # caller for this key for the lock's 10 s waited CACHE_WAIT_SECONDS, then computed.
+        _quietly("set", full_key, (_NOT_SHARED, time.time() + timeout), timeout=timeout)
+        _quietly("delete", lock_key)
     return value
 
 
@@ -131,6 +144,10 @@ def _quietly(operation: str, *args, **kwargs) -> None:
         shared_call(operation, *args, **kwargs)
     except CacheUnavailable:
         pass
+
+
+def _not_shared(entry: tuple) -> bool:
+    return isinstance(entry[0], str) and entry[0] == _NOT_SHARED
 
 
 def _unwrap(value):

@@ -99,6 +99,34 @@ def test_a_rolled_back_write_does_not_invalidate():
     assert namespace_version("test") == before
 
 
+def lookups(result: str, namespace: str = "test") -> float:
+    return REGISTRY.get_sample_value("stampede_cache_requests_total", {"namespace": namespace, "result": result}) or 0.0
+
+
+def test_a_value_the_cache_must_not_keep_leaves_nobody_waiting_for_it():
+    # A page that set a cookie, a 400 for junk in the query: the others compute their own at
+    # once, rather than each waiting CACHE_WAIT_SECONDS for an entry that never comes.
+    source = Source("for one visitor")
+    not_kept = {"should_store": lambda value: False}
+    cached("test", "own", source, **not_kept)
+    before = lookups("not_shared"), lookups("waited")
+
+    results = run_concurrently(20, lambda _: cached("test", "own", source, **not_kept))
+
+    assert results == ["for one visitor"] * 20 and source.calls == 21
+    assert (lookups("not_shared"), lookups("waited")) == (before[0] + 20, before[1])
+
+
+def test_once_the_value_may_be_kept_again_it_is_shared_again(later):
+    source = Source("for one visitor")
+    cached("test", "k", source, timeout=60, should_store=lambda value: value != "for one visitor")
+    later(61)  # the "not shared" mark lapses with the fresh time
+    source.value = "for everyone"
+
+    assert [cached("test", "k", source, timeout=60) for _ in range(3)] == ["for everyone"] * 3
+    assert source.calls == 2
+
+
 def test_fifty_concurrent_requests_on_an_expired_hot_key_recompute_it_once(later):
     cached("test", "hot", Source("old"), timeout=60)
     later(61)  # now stale
