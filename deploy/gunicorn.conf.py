@@ -34,11 +34,19 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 # longer before SIGKILL: compose's stop_grace_period and Kubernetes'
 # terminationGracePeriodSeconds are set above it.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 25))
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+# Workers are recycled for what recycling is for, memory: one that has grown past
+# GUNICORN_MAX_WORKER_MEMORY_MB finishes its requests and is replaced (post_request below).
+# After a count of requests instead (max_requests), a spike recycled checkout's two workers
+# within seconds of each other, each time it had served that many, and its worst ten seconds
+# were those; this app's workers stop growing after their first pages (the commit gives the
+# figures). A count can still be set (GUNICORN_MAX_REQUESTS), with a wide jitter.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
+max_requests_jitter = max_requests // 2
+MAX_WORKER_MEMORY_MB = float(os.environ.get("GUNICORN_MAX_WORKER_MEMORY_MB", 200))  # 3 fit k8s's 768Mi
+MEMORY_CHECK_EVERY = 100  # requests: reading /proc costs microseconds, not worth doing each time
 # Neither preload_app nor a connection per request (worker_connections = threads, no
 # keepalive) lifted the spike's checkout latency: both measured worse (the commits of this
 # file give the runs). gunicorn 27 closes each connection on the worker's main loop.
-max_requests_jitter = max_requests // 10
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
@@ -62,6 +70,27 @@ def post_worker_init(worker: Worker) -> None:
     # loading and a few pages, a full collection 19-61 ms (both threads stalled, a checkout
     # with them); frozen, 4 ms after 600 more pages.
     gc.freeze()
+
+
+def resident_megabytes() -> float:
+    """This process's resident memory (Linux /proc; 0 where there is none, and nothing is recycled)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def post_request(worker: Worker, req, environ: dict, resp) -> None:
+    # gunicorn's own max_requests works the same way: the worker stops accepting, finishes
+    # what it holds, exits, and the arbiter starts a fresh one.
+    worker.stampede_requests = getattr(worker, "stampede_requests", 0) + 1
+    if worker.stampede_requests % MEMORY_CHECK_EVERY or not worker.alive:
+        return
+    megabytes = resident_megabytes()
+    if MAX_WORKER_MEMORY_MB and megabytes > MAX_WORKER_MEMORY_MB:
+        worker.log.info("Recycling worker: %.0f MB resident, over %.0f MB", megabytes, MAX_WORKER_MEMORY_MB)
+        worker.alive = False
 
 
 def child_exit(server: Arbiter, worker: Worker) -> None:
