@@ -71,8 +71,12 @@ def cached_at(
         return compute()
     if entry is not None and entry[1] > time.time():
         if _not_shared(entry):
+            # The last value was for one caller: compute our own, and share it if it may be
+            # (one 500 must not keep a page out of the cache until the mark lapses).
             CACHE_REQUESTS.labels(namespace=namespace, result="not_shared").inc()
-            return compute()
+            value = compute()
+            _share(full_key, value, timeout, stale_for, should_store)
+            return value
         CACHE_REQUESTS.labels(namespace=namespace, result="hit").inc()
         _keep_locally(full_key, entry)
         return _unwrap(entry[0])
@@ -109,16 +113,22 @@ def _refresh(namespace, full_key, entry, compute, timeout, stale_for, should_sto
         logger.warning("Serving a stale %s entry: recomputing it failed", namespace, exc_info=True)
         CACHE_REQUESTS.labels(namespace=namespace, result="stale_on_error").inc()
         return _unwrap(entry[0])
-    if should_store is None or should_store(value):
-        fresh = (_NOT_FOUND if value is None else value, time.time() + timeout)
-        _quietly("set", full_key, fresh, timeout=timeout + stale_for)
-        _keep_locally(full_key, fresh)
-    else:
-        # Nothing for the others to wait for: without the marker (and the lock gone), each
+    if not _share(full_key, value, timeout, stale_for, should_store):
+        # Nothing for the others to wait for: without the mark (and the lock gone), each
         # caller for this key for the lock's 10 s waited CACHE_WAIT_SECONDS, then computed.
         _quietly("set", full_key, (_NOT_SHARED, time.time() + timeout), timeout=timeout)
         _quietly("delete", lock_key)
     return value
+
+
+def _share(full_key: str, value, timeout: float, stale_for: float, should_store) -> bool:
+    """Store ``value`` for every caller, unless ``should_store`` says it is not to be shared; return whether stored."""
+    if should_store is not None and not should_store(value):
+        return False
+    fresh = (_NOT_FOUND if value is None else value, time.time() + timeout)
+    _quietly("set", full_key, fresh, timeout=timeout + stale_for)
+    _keep_locally(full_key, fresh)
+    return True
 
 
 def _keep_locally(full_key: str, entry: tuple) -> None:

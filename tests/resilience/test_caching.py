@@ -127,6 +127,17 @@ def test_once_the_value_may_be_kept_again_it_is_shared_again(later):
     assert source.calls == 2
 
 
+def test_the_next_value_that_may_be_kept_is_shared_at_once():
+    # One caller's error page must not keep everyone else's from the cache until the mark lapses.
+    source = Source("an error for one caller")
+    shareable = {"should_store": lambda value: value == "the page"}
+    cached("test", "k", source, **shareable)
+    source.value = "the page"
+
+    assert [cached("test", "k", source, **shareable) for _ in range(3)] == ["the page"] * 3
+    assert source.calls == 2
+
+
 def test_fifty_concurrent_requests_on_an_expired_hot_key_recompute_it_once(later):
     cached("test", "hot", Source("old"), timeout=60)
     later(61)  # now stale
