@@ -38,10 +38,16 @@ def _overload(overload: dict | None) -> str:
     )
     return (
         f" held at {overload['rate']:g} visitors/s ({overload['arrived_per_second_in_hold']:g} arrived/s,"
-        f" Locust CPU {_count(overload['loadgen_cpu_share_in_hold'])} of a core):"
+        f" Locust CPU {_count(overload['loadgen_cpu_share_in_hold'])} of a core{_saturated(overload)}):"
         f" {overload['orders_per_second_in_hold']:g} orders/s ({plateau}), checkout p95 of those let in"
         f" {_ms(overload['checkout_p95_in_hold_ms'])};"
     )
+
+
+def _saturated(overload: dict) -> str:
+    if not overload.get("loadgen_saturated_in_hold"):
+        return ""
+    return ", saturated: its latencies include its own lag, so offer less with --rate"
 
 
 def _ms(value) -> str:

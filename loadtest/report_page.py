@@ -60,6 +60,7 @@ OVERLOAD_ROWS = [
     "overload.goodput.goodput",
     "queue_at_end",
     "overload.loadgen_cpu_share_in_hold",
+    "overload.loadgen_saturated_in_hold",
 ]
 
 

@@ -63,7 +63,7 @@ def test_a_step_with_errors_over_one_percent_of_its_responses_is_out_of_bound(tm
 def test_each_steps_figures_say_what_locust_offered_and_used(tmp_path):
     step = ramp_run(tmp_path, slow_step=99)["step_figures"][0]
 
-    assert (step["arrived_per_second"], step["loadgen_cpu_share"]) == (2.0, 0.5)
+    assert (step["arrived_per_second"], step["loadgen_cpu_share"], step["loadgen_saturated"]) == (2.0, 0.5, False)
     assert (step["checkouts"], step["responses"], step["errors"]) == (10, 6000, 0)
 
 
@@ -80,7 +80,7 @@ def test_no_capacity_when_the_first_step_already_failed(tmp_path):
     assert capacity["visitors_per_second"] is None and capacity["orders_per_second"] is None
 
 
-def overload_run(tmp_path, ramp: dict | None) -> dict:
+def overload_run(tmp_path, ramp: dict | None, *, loadgen_cpu_per_second: float = 0.5) -> dict:
     phases = [
         {"name": "baseline", "start": 0, "end": 60},
         {"name": "rise", "start": 60, "end": 80},
@@ -91,7 +91,10 @@ def overload_run(tmp_path, ramp: dict | None) -> dict:
     events += [event("buyer", 30, outcome="order")]  # before the hold: not counted
     events += [event("checkout", at, latency_ms=300.0 if at < 170 else 900.0) for at in range(80, 180)]
     run = {"scenario": "overload", "phases": phases, "hold_phase": "hold", "rate": 40, "last_wave_phase": "hold"}
-    record(tmp_path, run=run, events=events, seconds={s: {"requests": 10, "visitors_queued": 7} for s in range(240)})
+    seconds = {
+        s: {"requests": 10, "visitors_queued": 7, "loadgen_cpu_s": s * loadgen_cpu_per_second} for s in range(240)
+    }
+    record(tmp_path, run=run, events=events, seconds=seconds)
     return summarise(tmp_path, RESULT, ramp=ramp)
 
 
@@ -107,6 +110,14 @@ def test_the_overload_compares_orders_a_second_in_the_hold_with_the_ramps_platea
 
 def test_without_a_ramp_the_overload_reports_no_ratio(tmp_path):
     assert overload_run(tmp_path, ramp=None)["overload"]["orders_vs_ramp_plateau"] is None
+
+
+def test_an_overload_that_kept_locust_busy_is_flagged_its_latencies_include_locusts_own_lag(tmp_path):
+    busy = overload_run(tmp_path / "busy", ramp=None, loadgen_cpu_per_second=0.95)["overload"]
+    idle = overload_run(tmp_path / "idle", ramp=None, loadgen_cpu_per_second=0.5)["overload"]
+
+    assert (busy["loadgen_cpu_share_in_hold"], busy["loadgen_saturated_in_hold"]) == (0.95, True)
+    assert (idle["loadgen_cpu_share_in_hold"], idle["loadgen_saturated_in_hold"]) == (0.5, False)
 
 
 def test_the_overload_holds_twice_stampedes_capacity_from_the_last_ramp_else_60(tmp_path):
@@ -129,3 +140,13 @@ def test_the_headline_puts_each_configurations_capacity_side_by_side(tmp_path):
     assert (stampede["visitors_per_second"], old["visitors_per_second"]) == (8, 4)
     assert "stampede: capacity 8 visitors/s, 0.07 orders/s;" in line
     assert "| 2023: capacity 4 visitors/s, 0.07 orders/s;" in line
+
+
+def test_the_headline_says_when_locust_was_too_busy_to_be_believed(tmp_path):
+    busy = overload_run(tmp_path / "busy", ramp=None, loadgen_cpu_per_second=0.95)
+    idle = overload_run(tmp_path / "idle", ramp=None)
+
+    assert "Locust CPU 0.95 of a core, saturated: its latencies include its own lag" in headline(
+        "overload", {"stampede": busy}
+    )
+    assert "saturated" not in headline("overload", {"stampede": idle})
