@@ -36,7 +36,7 @@ RESULTS = ROOT / "var" / "loadtest"
 GATEWAY = {"SHOP_FAKE_PAYMENT_OUTCOME": "delay", "SHOP_FAKE_PAYMENT_DELAY_SECONDS": "0.5"}
 # The room as the runbook tells an operator to set it: auto mode (the model's defaults), engaged
 # only past capacity, when placing an order takes over 250 ms (p95: half the wait a customer
-# notices, for visitors let in meanwhile) or requests wait 100 ms for a thread; then it paces
+# notices, for visitors let in meanwhile) or requests wait as long for a thread; then it paces
 # new visitors to what the shop was serving, never under 60 a minute. A place is held for 2 idle minutes. No ceiling to guess.
 ROOM = (
     "auto",
@@ -45,7 +45,7 @@ ROOM = (
     "--target-latency-ms",
     "250",
     "--target-queue-ms",
-    "100",
+    "250",
     "--session-duration",
     "2",
 )

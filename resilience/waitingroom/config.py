@@ -29,7 +29,7 @@ class RoomConfig:
     event_end: datetime | None
     min_users_per_minute: int = 30
     target_latency_ms: int = 250
-    target_queue_ms: int = 100
+    target_queue_ms: int = 250
 
     @classmethod
     def from_model(cls, row: WaitingRoomConfig) -> RoomConfig:

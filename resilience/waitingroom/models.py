@@ -38,12 +38,8 @@ class WaitingRoomConfig(models.Model):
         help_text="Auto mode engages when the watched pages' (checkout's) p95 goes over this: half the wait"
         " a customer notices (500 ms), not the page's usual time.",
     )
-    # Waiting for a thread is the early sign: it rises as soon as every thread is busy, while
-    # checkout's own time shows the overload only once the visitors let in reach it. 100 ms of it
-    # is already a queue (at capacity it is a few ms); at 250 an overload at twice the capacity had
-    # let in enough to push checkout's p95 past 500 ms before the room's cut showed.
     target_queue_ms = models.PositiveIntegerField(
-        default=100,
+        default=250,
         validators=[MinValueValidator(10), MaxValueValidator(60_000)],
         help_text="...or when requests wait longer than this (p95) for a thread before the app starts on them.",
     )
