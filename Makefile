@@ -5,7 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint audit install install-dev system-packages migrate seed clean superuser stack stack-down stack-restart stack-ctl manage bench bench-waitingroom loadtest chaos
+.PHONY: help run test test-unit lint audit install install-dev system-packages migrate seed clean superuser stack stack-down stack-restart stack-ctl manage bench bench-waitingroom loadtest chaos
+
+## help: every target with what it does (this list, read from the Makefile's `##` comments)
+help:
+	@awk '/^## / { sub(/^## /, ""); if (match($$0, /^[a-z-]+: /)) printf "\n  %-19s%s", substr($$0, 1, RLENGTH - 2), substr($$0, RLENGTH + 1); else printf "\n  %-19s%s", "", $$0 } END { print "" }' $(MAKEFILE_LIST)
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || deploy/system-packages.sh python3-venv
@@ -21,16 +25,20 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
+## install: the packages the shop runs on, into .venv (again only when requirements.txt changes)
 install: $(VENV)/.installed
+## install-dev: the same and the tools of the suite, the benchmarks and the load tests
 install-dev: $(VENV)/.installed-dev
 
 ## system-packages: the Debian packages the suite, the stack and the benchmarks drive (only those missing)
 system-packages:
 	@deploy/system-packages.sh
 
+## migrate: apply the database migrations (the embedded SQLite unless DATABASE_URL says otherwise)
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+## seed: the demo catalog (categories and products with stock; running it again adds nothing)
 seed: migrate
 	$(PY) manage.py seed_catalog
 
@@ -39,12 +47,17 @@ run: seed
 	@echo "Stampede is at http://127.0.0.1:$(PORT)/  (admin: make superuser, then /admin/)"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+## superuser: create an admin account for /admin/
 superuser: migrate
 	$(PY) manage.py createsuperuser
 
 ## test: install, lint, audit, and run the whole suite against the local PostgreSQL and Redis
 test: install-dev system-packages lint audit
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## test-unit: the suite without stacks, browsers or chaos (real PostgreSQL and Redis), to run between edits
+test-unit: install-dev
+	$(PY) -m pytest -m "not stack and not browser" $(PYTEST_ARGS)
 
 ## lint: ruff's checks and its formatting, as CI runs them (`ruff format .` applies the formatting)
 lint: install-dev
@@ -56,6 +69,7 @@ audit: install-dev
 	$(PY) -m bandit -q -c pyproject.toml -r .
 	$(PY) deploy/audit_dependencies.py
 
+## clean: remove .venv, collected static files and pytest's cache
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 

@@ -13,8 +13,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from shop.models import Category, Order, OrderLine, Product
+from shop.services.catalog import product_save
 from shop.services.orders import order_mark_shipped, order_queue_processing
-from shop.services.stock import stock_adjust
 
 
 @admin.register(Category)
@@ -58,13 +58,9 @@ class ProductAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def save_model(self, request: HttpRequest, obj: Product, form: ProductAdminForm, change: bool) -> None:
-        if change:
-            fields = [name for name in form.changed_data if name != "stock_adjustment"]
-            obj.save(update_fields=[*fields, "updated_at"])
-        else:
-            obj.save()
+        changed_fields = [name for name in form.changed_data if name != "stock_adjustment"] if change else None
         delta = form.cleaned_data.get("stock_adjustment") or 0
-        if delta and not stock_adjust(product_id=obj.pk, delta=delta):
+        if not product_save(product=obj, changed_fields=changed_fields, stock_delta=delta):
             self.message_user(
                 request, f"Stock was not changed: removing {-delta} units would take it below zero.", messages.ERROR
             )

@@ -72,9 +72,9 @@ class LoadSheddingMiddleware:
     def _timed(self, request: HttpRequest, *, waited: float) -> HttpResponse:
         """The response; a watched path's whole wait noted for the room (timed from here if unstamped).
 
-        Timed here, not around the view: a checkout measured inside the room's middleware
-        missed its queue and the session's save, and in a full sitting read 15-55 ms while
-        nginx timed the same POSTs at 70-90 ms, so the room never slowed its pace.
+        Timed here, not around the view: timed inside the room's middleware a checkout misses its
+        wait for a thread and the session's save, reads a fraction of what nginx (and the
+        customer) sees, and the room never slows its pace.
         """
         if not request.path.startswith(self.watched):
             return self.get_response(request)

@@ -1,4 +1,4 @@
-"""Checkout: write the order and reserve its stock in one transaction, then end the visitor's purchase.
+"""Checkout: write the order and reserve its stock in one transaction.
 
 Safe to call twice with the same idempotency key (a double click, a retry after a
 timeout, two concurrent submits): the second call returns the first call's order.
@@ -12,18 +12,14 @@ from functools import partial
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponseRedirect
-from django.shortcuts import redirect
 
-from resilience.waitingroom.api import waitingroom_release
 from shop.metrics import CHECKOUT_LATENCY, ORDERS_CREATED
 from shop.models import Order, OrderLine, Product
 from shop.selectors import cart_fingerprint, order_get_by_idempotency_key
-from shop.services.cart import cart_clear
 from shop.services.orders import order_queue_processing
 from shop.services.stock import OutOfStock, stock_reserve
 
-__all__ = ["CheckoutConflict", "CustomerDetails", "EmptyCart", "OutOfStock", "checkout", "order_place"]
+__all__ = ["CheckoutConflict", "CustomerDetails", "EmptyCart", "OutOfStock", "order_place"]
 
 
 class EmptyCart(Exception):
@@ -58,21 +54,6 @@ def _existing_order(*, idempotency_key: UUID, fingerprint: str, has_cart: bool) 
     if order is not None and has_cart and order.cart_fingerprint != fingerprint:
         raise CheckoutConflict(order)
     return order
-
-
-def checkout(
-    *, request: HttpRequest, idempotency_key: UUID, cart: Mapping[int, int], customer: CustomerDetails
-) -> HttpResponseRedirect:
-    """Place the order, empty the visitor's cart and free their waiting room slot; redirect to the order.
-
-    Raises what ``order_place`` raises, having changed nothing in the session.
-    """
-    order = order_place(idempotency_key=idempotency_key, cart=cart, customer=customer)
-    cart_clear(session=request.session)
-    response = redirect(order.get_absolute_url())
-    # The pass is a cookie, so freeing the slot needs the response that drops it.
-    waitingroom_release(request, response)  # done shopping: their place goes to the next in line
-    return response
 
 
 @CHECKOUT_LATENCY.time()

@@ -91,14 +91,14 @@ def order_leases_free_dead(*, host: str) -> int:
     )
     freed = 0
     for order_id, pid, task_id in held:
-        if pid is not None and not process_alive(pid):
+        if pid is not None and not _process_alive(pid):
             freed += Order.objects.filter(pk=order_id, lease_host=host, lease_pid=pid, lease_task_id=task_id).update(
                 lease_until=F("lease_claimed_at")
             )
     return freed
 
 
-def process_alive(pid: int) -> bool:
+def _process_alive(pid: int) -> bool:
     """True if a process with this id runs on this machine."""
     try:
         os.kill(pid, 0)

@@ -98,7 +98,7 @@ def order_confirm(*, order_id: int) -> bool:
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status != Order.Status.PAID:
         return False
-    context = {"order": order, "lines": list(order.lines.all()), "status_url": order_status_url(order)}
+    context = {"order": order, "lines": list(order.lines.all()), "status_url": _order_status_url(order)}
     mail_send_once(
         key=f"order-confirmed-{order.number}",
         subject=f"Your {settings.SHOP_NAME} order {order.number} is confirmed",
@@ -112,7 +112,7 @@ def order_confirm(*, order_id: int) -> bool:
     return True
 
 
-def order_status_url(order: Order) -> str:
+def _order_status_url(order: Order) -> str:
     return settings.SHOP_BASE_URL.rstrip("/") + order.get_absolute_url()
 
 

@@ -9,11 +9,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from resilience.waitingroom.api import waitingroom_release
 from shop import selectors
 from shop.forms import CheckoutForm, checkout_token_new
 from shop.selectors import Cart
-from shop.services import checkout as checkout_services
-from shop.services.checkout import CheckoutConflict, CustomerDetails, EmptyCart, OutOfStock
+from shop.services.cart import cart_clear
+from shop.services.checkout import CheckoutConflict, CustomerDetails, EmptyCart, OutOfStock, order_place
 
 EMPTY_CART = "Your cart is empty. Add something before checking out."
 
@@ -38,9 +39,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return _checkout_page(request, cart, form, status=400)
     details = CustomerDetails(**{name: value for name, value in form.cleaned_data.items() if name != "token"})
     try:
-        return checkout_services.checkout(
-            request=request, idempotency_key=form.cleaned_data["token"], cart=cart.quantities, customer=details
-        )
+        order = order_place(idempotency_key=form.cleaned_data["token"], cart=cart.quantities, customer=details)
     except OutOfStock as error:
         messages.error(request, str(error))
         return redirect("shop:cart")
@@ -50,6 +49,11 @@ def checkout(request: HttpRequest) -> HttpResponse:
     except CheckoutConflict as error:
         _renew_token(form, session_key)
         return _checkout_page(request, cart, form, status=409, checkout_error=str(error))
+    cart_clear(session=request.session)
+    response = redirect(order.get_absolute_url())
+    # The pass is a cookie, so freeing the slot needs the response that drops it.
+    waitingroom_release(request, response)  # done shopping: their place goes to the next in line
+    return response
 
 
 def _renew_token(form: CheckoutForm, session_key: str | None) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
 
 CART_STATE = reverse("shop:cart_state")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -11,6 +12,8 @@ from resilience.testing import override_waitingroom, room_fill
 from resilience.waitingroom import cookies
 from resilience.waitingroom.store import room_release
 from shop.models import Order
+
+pytestmark = pytest.mark.browser
 
 LET_IN_WITHIN_MS = 20_000  # the page refreshes every 2-3 s here; allow for a slow machine
 

@@ -10,6 +10,8 @@ import pytest
 
 from loadtest.chaos.scenarios import QUICK, SCENARIOS
 
+pytestmark = pytest.mark.stack
+
 
 @pytest.mark.parametrize("scenario", QUICK)
 def test_each_quick_chaos_scenario_meets_its_figure(scenario):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.stack
+
 ROOT = Path(__file__).resolve().parents[2]
 # The fields every configuration's summary carries (the issue that asked for the harness lists them).
 SUMMARY_FIELDS = {

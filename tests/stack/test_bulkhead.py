@@ -18,8 +18,12 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.concurrency import wait_until
 from tests.stack.conftest import WEB_REPLICAS
+
+pytestmark = pytest.mark.stack
 
 THREADS_PER_REPLICA = 2 * 2  # GUNICORN_WORKERS x GUNICORN_THREADS in the stack fixture
 

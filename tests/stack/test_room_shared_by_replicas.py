@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import redis
 
+pytestmark = pytest.mark.stack
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

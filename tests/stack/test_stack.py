@@ -14,11 +14,14 @@ import threading
 import time
 import urllib.request
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from resilience.waitingroom.cookies import TICKET_COOKIE
 from tests.concurrency import wait_until
 from tests.stack.shopping import get, place_order
+
+pytestmark = pytest.mark.stack
 
 
 def requests_served(replica_url: str) -> float:

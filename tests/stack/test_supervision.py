@@ -14,9 +14,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.concurrency import wait_until
 from tests.stack.conftest import ROOT
 from tests.stack.shopping import get, place_order
+
+pytestmark = pytest.mark.stack
 
 # supervisord restarts a dead program at once; gunicorn and Celery then boot in a few seconds.
 RESTART_SECONDS = 15

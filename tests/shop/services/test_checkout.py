@@ -5,12 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
 
 from shop.models import Order, OrderLine, Product
-from shop.selectors import cart_quantities
-from shop.services.cart import cart_add
-from shop.services.checkout import CheckoutConflict, CustomerDetails, EmptyCart, OutOfStock, checkout, order_place
+from shop.services.checkout import CheckoutConflict, CustomerDetails, EmptyCart, OutOfStock, order_place
 from tests.concurrency import run_concurrently
 from tests.conftest import CUSTOMER
 from tests.factories import ProductFactory
@@ -110,41 +107,3 @@ def test_stock_can_never_be_written_below_zero_even_bypassing_the_service(produc
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Product.objects.filter(pk=product.pk).update(stock=-1)
-
-
-def checkout_request(rf, product, quantity: int):
-    """A POST to the checkout with ``quantity`` of ``product`` in the visitor's session cart."""
-    request = rf.post("/checkout/")
-    request.session = SessionStore()
-    cart_add(session=request.session, product=product, quantity=quantity)
-    request.session.save()
-    return request
-
-
-def checkout_now(request):
-    cart = cart_quantities(request.session)
-    return checkout(request=request, idempotency_key=uuid.uuid4(), cart=cart, customer=CustomerDetails(**CUSTOMER))
-
-
-@pytest.mark.django_db
-def test_checking_out_places_the_order_empties_the_cart_and_redirects_to_the_order(rf, product):
-    request = checkout_request(rf, product, 2)
-
-    response = checkout_now(request)
-
-    order = Order.objects.get()
-    assert (response.status_code, response["Location"]) == (302, order.get_absolute_url())
-    assert order.lines.get().quantity == 2
-    assert cart_quantities(request.session) == {}
-
-
-@pytest.mark.django_db
-def test_a_refused_checkout_leaves_the_cart_as_it_was(rf, product):
-    request = checkout_request(rf, product, 3)
-    Product.objects.filter(pk=product.pk).update(stock=1)
-
-    with pytest.raises(OutOfStock):
-        checkout_now(request)
-
-    assert cart_quantities(request.session) == {product.pk: 3}
-    assert Order.objects.count() == 0

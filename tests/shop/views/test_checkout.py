@@ -38,7 +38,7 @@ def test_a_checkout_form_replayed_with_another_cart_is_refused(client, product, 
 
 
 @pytest.mark.django_db
-def test_checkout_of_a_sold_out_item_returns_to_the_cart_naming_it(client, product, customer):
+def test_checkout_of_a_sold_out_item_returns_to_the_cart_naming_it_and_keeps_the_cart(client, product, customer):
     add_to_cart(client, product, 3)
     token = checkout_token(client)
     Product.objects.filter(pk=product.pk).update(stock=1)
@@ -49,3 +49,4 @@ def test_checkout_of_a_sold_out_item_returns_to_the_cart_naming_it(client, produ
     page = client.get(reverse("shop:cart")).content.decode()
     assert "Only 1 of “Oak Cutting Board” left" in page
     assert Order.objects.count() == 0
+    assert client.get(reverse("shop:cart")).context["cart"].quantities == {product.pk: 3}
