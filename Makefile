@@ -78,23 +78,23 @@ clean:
 WEB ?= 2
 CHECKOUT ?= 1
 stack: install system-packages
-	$(PY) deploy/localstack.py up --web $(WEB) --checkout $(CHECKOUT)
+	$(PY) -m deploy.stack up --web $(WEB) --checkout $(CHECKOUT)
 
 ## stack-down: stop what make stack started: supervisord and every process it runs
 stack-down:
-	$(PY) deploy/localstack.py down
+	$(PY) -m deploy.stack down
 
 ## stack-restart: replace the replicas one at a time, each drained from nginx first (ARGS="web:web-1" for one)
 stack-restart:
-	$(PY) deploy/localstack.py restart $(ARGS)
+	$(PY) -m deploy.stack restart $(ARGS)
 
 ## stack-ctl: supervisorctl against the stack, e.g. make stack-ctl ARGS="restart web:web-1" (default: status)
 stack-ctl:
-	$(PY) deploy/localstack.py ctl $(or $(ARGS),status)
+	$(PY) -m deploy.stack ctl $(or $(ARGS),status)
 
 ## manage: run a management command against the stack, e.g. make manage ARGS="waitingroom on"
 manage: install
-	DJANGO_SETTINGS_MODULE=config.settings.production ENV_FILE=var/stack/stack.env $(PY) manage.py $(ARGS)
+	$(PY) -m deploy.stack manage $(ARGS)
 
 ## bench: requests/s through nginx with 1 and 3 replicas, microcache and static ceiling; database connections
 ## kept per thread against one per request (wrk, one run each)

@@ -1,7 +1,7 @@
 """nginx for `make stack`: its config rendered from the compose template, and replicas drained for a restart.
 
 Each pool's servers live in a file of their own (upstream-web.conf, upstream-checkout.conf),
-included in the template's upstream blocks, so a rolling restart (deploy/rolling.py)
+included in the template's upstream blocks, so a rolling restart (``Stack.restart``)
 can mark one replica ``down`` and reload nginx without rendering anything else.
 """
 
@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from rendering import render
+from deploy.rendering import render
 
 TEMPLATES = Path(__file__).resolve().parent / "nginx"
 POOL_FILES = {"web": "upstream-web.conf", "checkout": "upstream-checkout.conf"}

@@ -1,21 +1,38 @@
-"""Waiting for the stack's parts to answer (each replica's /readyz, nginx's /healthz)."""
+"""Waiting for something to hold: the one poll-until-true helper, and a stack's parts answering."""
 
 from __future__ import annotations
 
 import time
 import urllib.request
+from collections.abc import Callable
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 15.0, interval: float = 0.1) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass; return whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return bool(condition())
+
+
+def answers(url: str, timeout: float = 2) -> bool:
+    """True if ``url`` answers 200 now."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own loopback services
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def wait_until_up(urls: list[str], timeout: float = 90) -> bool:
-    deadline = time.monotonic() + timeout
+    """Wait until each of ``urls`` has answered 200 (each replica's /readyz, nginx's /healthz)."""
     pending = list(urls)
-    while pending and time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(pending[0], timeout=2) as response:
-                if response.status == 200:
-                    pending.pop(0)
-                    continue
-        except OSError:
-            pass
-        time.sleep(0.25)
-    return not pending
+
+    def all_up() -> bool:
+        while pending and answers(pending[0]):
+            pending.pop(0)
+        return not pending
+
+    return wait_until(all_up, timeout, interval=0.25)

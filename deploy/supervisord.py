@@ -1,4 +1,4 @@
-"""supervisord for `make stack`: its config, and what deploy/localstack.py asks of it.
+"""supervisord for `make stack`: its config, and what deploy/stack.py asks of it.
 
 supervisord (http://supervisord.org/) runs every process of the stack as its child, starts
 again any that dies, and at shutdown stops them all, gracefully and in order
@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from rendering import render
+from deploy.rendering import render
 
 HERE = Path(__file__).resolve().parent
 # The pools start first and stop last, the checkout pool after the browsing one.

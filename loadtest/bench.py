@@ -26,7 +26,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtest.stacks import OwnStack
+from deploy.stack import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "var" / "bench"
@@ -67,19 +67,19 @@ def median_of(results: tuple[Result, ...]) -> Result:
     return ordered[len(ordered) // 2]
 
 
-def bench_stack(web: int) -> OwnStack:
+def bench_stack(web: int) -> Stack:
     """A stack of the benchmark's own, with its reference views, 3 workers a replica."""
     env = {"ROOT_URLCONF": "loadtest.bench_urls", "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "3")}
-    return OwnStack(name=f"bench-{web}", web=web, database="stampede_bench", env=env)
+    return Stack.isolated(f"bench-{web}", web=web, env=env)
 
 
-def a_product_path(stack: OwnStack) -> str:
+def a_product_path(stack: Stack) -> str:
     """The path of the first product the catalog lists."""
     with urllib.request.urlopen(f"{stack.url}/", timeout=10) as response:
         return re.search(r'href="(/products/[\w-]+/)"', response.read().decode()).group(1)
 
 
-def publish_static_copy(stack: OwnStack) -> str:
+def publish_static_copy(stack: Stack) -> str:
     """Save the rendered catalog page as a static file nginx serves: the ceiling."""
     with urllib.request.urlopen(f"{stack.url}/", timeout=10) as response:
         page = response.read()
@@ -103,7 +103,7 @@ def main() -> int:
     # A session cookie makes nginx bypass its microcache: the request reaches Django.
     uncached = {"Cookie": "sessionid=bench-no-such-session"}
     with bench_stack(web=1) as stack:
-        seconds, replica = args.seconds, stack.replica_url
+        seconds, replica = args.seconds, stack.replica_urls[0]
         if args.only != "nginx":
             scenarios = [
                 ("constant view (reference)", f"{replica}/bench/constant", None),

@@ -18,15 +18,15 @@ from contextlib import ExitStack
 
 import psycopg
 
+from deploy.stack import POSTGRES_ADMIN, Stack
 from loadtest.bench import Result, median_of, publish, wrk
-from loadtest.stacks import POSTGRES, OwnStack
 
 STRATEGIES = {"persistent (DB_CONN_MAX_AGE=60)": "60", "per request (DB_CONN_MAX_AGE=0)": "0"}
 STATS_FLUSH_SECONDS = 2  # PostgreSQL publishes a backend's counts within about a second
 
 
 def sessions_started(database: str) -> int:
-    with psycopg.connect(POSTGRES, autocommit=True) as connection:
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
         row = connection.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", [database]).fetchone()
     return row[0] if row else 0
 
@@ -36,10 +36,9 @@ def measure(*, seconds: int, rounds: int) -> list[tuple[Result, int]]:
     with ExitStack() as stacks:
         stacks_by_name = {
             name: stacks.enter_context(
-                OwnStack(
-                    name=f"bench-conn-{age}",
+                Stack.isolated(
+                    f"bench-conn-{age}",
                     web=1,
-                    database=f"stampede_bench_conn_{age}",
                     env={"ROOT_URLCONF": "loadtest.bench_urls", "GUNICORN_WORKERS": "3", "DB_CONN_MAX_AGE": age},
                 )
             )
@@ -49,7 +48,7 @@ def measure(*, seconds: int, rounds: int) -> list[tuple[Result, int]]:
         results = {name: [] for name in STRATEGIES}
         for _ in range(rounds):
             for name, stack in stacks_by_name.items():
-                results[name].append(wrk(name, f"{stack.replica_url}/bench/minimal", seconds))
+                results[name].append(wrk(name, f"{stack.replica_urls[0]}/bench/minimal", seconds))
         time.sleep(STATS_FLUSH_SECONDS)
         opened = {name: sessions_started(stack.database) - before[name] for name, stack in stacks_by_name.items()}
     return [(median_of(tuple(results[name])), opened[name]) for name in STRATEGIES]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from loadtest.stacks import free_port
+from deploy.stack import free_port
 
 CHUNK = 64 * 1024
 

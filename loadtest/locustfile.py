@@ -24,12 +24,12 @@ from pathlib import Path
 import gevent
 from locust import LoadTestShape, events
 
+from deploy.stack import Stack
 from loadtest import shapes
 from loadtest.journeys import AppUser, Browser, Buyer, Shopper
 from loadtest.pages import Catalog
 from loadtest.record import Recorder, cpu_seconds
 from loadtest.seeds import SITTING_SEED, Arrivals
-from loadtest.stacks import caches_empty
 from loadtest.stress import Ramp, step_figures
 from loadtest.visitors import Visitor
 
@@ -70,7 +70,7 @@ class Scenario(LoadTestShape):
         return step_figures(recorder.checkouts, recorder.seconds, epoch + start, epoch + end)
 
     def _empty_caches(self) -> None:
-        deleted = caches_empty(**json.loads(os.environ["LOADTEST_CACHES"]))
+        deleted = Stack.running(os.environ["LOADTEST_STACK"]).empty_caches()
         recorder.event("caches emptied", keys=deleted)
 
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import yaml
 
-from loadtest.stacks import ROOT, free_port
+from deploy.readiness import answers, wait_until
+from deploy.stack import ROOT, free_port
 
 PROJECT_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 INTERVAL_SECONDS = 5
@@ -76,13 +76,8 @@ class Prometheus:
             stdout=subprocess.DEVNULL,
             stderr=(self.folder / "prometheus.log").open("wb"),
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.5)
+        if wait_until(lambda: answers(f"{self.url}/-/ready"), timeout=60, interval=0.5):
+            return self
         self.__exit__()
         raise RuntimeError(f"Prometheus did not start; see {self.folder / 'prometheus.log'}")
 

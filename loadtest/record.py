@@ -11,10 +11,18 @@ from __future__ import annotations
 import json
 import math
 import resource
+import shutil
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
+
+
+def fresh(folder: Path) -> Path:
+    """An empty results folder: nothing of an earlier run is counted."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 class Recorder:

@@ -22,14 +22,15 @@ import sys
 import time
 from pathlib import Path
 
+from deploy.stack import ROOT, Stack
 from loadtest import report
 from loadtest.capacity import default_overload_rate, ramp_capacity
 from loadtest.headline import headline
 from loadtest.monitoring import INTERVAL_SECONDS, Prometheus
+from loadtest.record import fresh
 from loadtest.seeds import SITTING_SEED
 from loadtest.shapes import SHAPES
 from loadtest.sitting import Sitting, locust
-from loadtest.stacks import ROOT, OwnStack, Target, fresh
 
 RESULTS = ROOT / "var" / "loadtest"
 # A card processor that answers in half a second: in the 2023 configuration checkout waits for it.
@@ -72,15 +73,16 @@ SCENARIO_CONFIGURATIONS = {"ramp": "stampede,2023", "overload": "stampede"}
 SALE_UNITS = {False: 100, True: 50}  # the flash sale's stock (full, quick)
 
 
-def measure(target: Target, *, sitting: Sitting, folder: Path, room: tuple | None) -> dict:
+def measure(target: Stack, *, sitting: Sitting, folder: Path, room: tuple | None) -> dict:
     """Run the sitting's scenario once against ``target``: Prometheus watching, Locust driving, the audit after."""
     if room:
-        target.run("manage.py", "waitingroom", "reset")
-        target.run("manage.py", "waitingroom", *room)
-        time.sleep(3)  # every replica re-reads the room's configuration within 2 s
+        target.manage("waitingroom", "reset")
+        target.waitingroom(*room)
     featured_stock = SALE_UNITS[sitting.quick] if sitting.scenario == "flash-sale" else 100_000
     prepared = json.loads(
-        target.run("-m", "loadtest.audit", "prepare", "--folder", str(folder), "--featured-stock", str(featured_stock))
+        target.python(
+            "-m", "loadtest.audit", "prepare", "--folder", str(folder), "--featured-stock", str(featured_stock)
+        )
     )
     targets = {
         "stampede-web": {
@@ -93,7 +95,7 @@ def measure(target: Target, *, sitting: Sitting, folder: Path, room: tuple | Non
         started = time.time()
         locust(target, sitting=sitting, folder=folder)
         audit = json.loads(
-            target.run("-m", "loadtest.audit", "check", "--folder", str(folder), "--record", str(folder / "record"))
+            target.python("-m", "loadtest.audit", "check", "--folder", str(folder), "--record", str(folder / "record"))
         )
         time.sleep(2 * INTERVAL_SECONDS)  # two more evaluations: the last state of every alert is recorded
         ended = time.time()
@@ -116,16 +118,14 @@ def run_own_stack(name: str, *, sitting: Sitting, folder: Path) -> dict:
     # The ramp measures what the shop itself serves: no room in front of it, whatever ROOM says.
     room = None if sitting.scenario == "ramp" else configuration["room"]
     run_id = f"{name}_{os.getpid()}"  # two sittings at once (a developer's and the suite's) never meet
-    with OwnStack(
-        name=f"loadtest-{run_id}",
+    with Stack.isolated(
+        f"loadtest-{run_id}",
         web=configuration["web"],
         checkout=configuration["checkout"],
-        database=f"stampede_loadtest_{run_id}",
         env=env,
         run_dir=fresh(folder) / "stack",
     ) as stack:
-        target = Target.read(stack.run_dir)
-        return measure(target, sitting=sitting, folder=folder, room=room)
+        return measure(stack, sitting=sitting, folder=folder, room=room)
 
 
 def main() -> int:
@@ -161,7 +161,7 @@ def main() -> int:
     results = {}
     if args.against:
         folder = fresh(out / "stampede")
-        results["stampede"] = measure(Target.read(args.against), sitting=sitting, folder=folder, room=None)
+        results["stampede"] = measure(Stack.running(args.against), sitting=sitting, folder=folder, room=None)
     else:
         for name in configurations.split(","):
             results[name] = run_own_stack(name, sitting=sitting, folder=out / name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import subprocess
@@ -10,10 +9,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.stack import ROOT, Stack
 from loadtest.arrivals import ArrivalShape
 from loadtest.seeds import SITTING_SEED
 from loadtest.shapes import shape_for
-from loadtest.stacks import ROOT, Target
 
 
 @dataclass(frozen=True)
@@ -29,14 +28,8 @@ class Sitting:
         return shape_for(self.scenario, quick=self.quick, rate=self.rate)()
 
 
-def locust(target: Target, *, sitting: Sitting, folder: Path) -> None:
+def locust(target: Stack, *, sitting: Sitting, folder: Path) -> None:
     """Locust headless, one process (this machine has two cores and the shop needs them), bounded in time."""
-    settings = target.settings()
-    caches = {
-        "prefix": settings.get("CACHE_KEY_PREFIX", "stampede"),
-        "cache_url": settings["REDIS_URL"],
-        "nginx_cache_dir": target.nginx_cache_dir,
-    }
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -46,7 +39,7 @@ def locust(target: Target, *, sitting: Sitting, folder: Path) -> None:
         "LOADTEST_RATE": "" if sitting.rate is None else str(sitting.rate),
         "LOADTEST_RECORD": str(folder / "record"),
         "LOADTEST_CATALOG": str(folder / "catalog.json"),
-        "LOADTEST_CACHES": json.dumps(caches),
+        "LOADTEST_STACK": str(target.run_dir),  # the cold start empties its caches
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     duration = sitting.shape().duration

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from deploy.stack import Stack  # noqa: E402
 from loadtest.bench import publish  # noqa: E402
-from loadtest.stacks import OwnStack  # noqa: E402
 
 
 @dataclass
@@ -89,12 +89,9 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace, outcomes: list[Outcome], lock: threading.Lock) -> None:
-    with OwnStack(name="room-sim", web=3, database="stampede_room_sim", env={"GUNICORN_WORKERS": "3"}) as stack:
+    with Stack.isolated("room-sim", web=3, env={"GUNICORN_WORKERS": "3"}) as stack:
         stack.manage("waitingroom", "reset")
-        stack.manage(
-            "waitingroom", "on", "--total-active-users", "100000", "--new-users-per-minute", str(args.admit_per_minute)
-        )
-        time.sleep(3)  # every replica reads the new configuration
+        stack.waitingroom("on", "--total-active-users", "100000", "--new-users-per-minute", str(args.admit_per_minute))
         stack.manage("waitingroom", "reset")
         threads = []
         for number in range(args.visitors):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from django.db import connection
+
+from deploy.readiness import wait_until
+
+__all__ = ["run_concurrently", "wait_until"]
 
 T = TypeVar("T")
 
@@ -28,13 +31,3 @@ def run_concurrently(count: int, work: Callable[[int], T]) -> list[T | Exception
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(attempt, range(count)))
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` seconds pass; return whether it held."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()

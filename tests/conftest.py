@@ -10,6 +10,7 @@ from django.core.cache import cache, caches
 from django.db import connection
 
 from config.celery import app as celery_app
+from deploy.stack import free_port
 from resilience.cachestore import local_tier
 from resilience.versions import recent_versions
 from resilience.waitingroom import adaptive
@@ -89,14 +90,6 @@ def database_down(transactional_db):
     point_at("1")
     yield lambda: point_at(original_port)
     point_at(original_port)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

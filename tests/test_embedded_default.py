@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from deploy.stack import free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SERVER_START_TIMEOUT = 20.0

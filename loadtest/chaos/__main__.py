@@ -6,7 +6,7 @@
 
 The scenarios are in scenarios.py, outages.py and overload.py; what they stand on in scene.py.
 
-A scenario starts a `make stack` of its own (loadtest/stacks.py: free ports, its own database,
+A scenario starts a `make stack` of its own (``Stack.isolated``: free ports, its own database,
 under supervisord), lets customers buy through nginx from loopback addresses of their own
 (loadtest/shoppers.py), causes its fault, then audits every order as `make loadtest` does
 (loadtest/audit.py). It prints its figure and its pass; the command fails when one misses.

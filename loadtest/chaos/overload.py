@@ -20,26 +20,25 @@ import subprocess
 import time
 from pathlib import Path
 
+from deploy.stack import ROOT, Stack
 from loadtest.chaos.scene import Figure, in_background, kept_promises, promised, scene
 from loadtest.record import percentile, read_events
 from loadtest.shoppers import customers_while
-from loadtest.stacks import ROOT
 
 SCRIPT = ROOT / "loadtest" / "overload.lua"
-CROWD_NICE = "10"  # deploy/stacksettings.py's STACK_WEB_NICE: the browsing pool's priority
 CONNECTIONS = 160  # many, each pausing long: the offered rate hardly depends on how fast replies come
 FAST_MS = 100
 OVERLOAD = 3
 SEARCH = re.compile(r'"GET /\?q=overload-\S+ HTTP/[\d.]+" (?P<status>\d{3}) .* t=(?P<at>[\d.]+) rt=(?P<seconds>[\d.]+)')
 
 
-def crowd(url: str, *, seconds: int, connections: int, pause_ms: int) -> dict[str, int]:
-    """Run the crowd against ``url``; the count of each status it was answered."""
+def crowd(stack: Stack, *, seconds: int, connections: int, pause_ms: int) -> dict[str, int]:
+    """Run the crowd against ``stack``'s nginx, at its browsing pool's priority; the count of each status it was answered."""
     done = subprocess.run(
         [
             "nice",
             "-n",
-            CROWD_NICE,
+            str(stack.web_nice),
             "wrk",
             "-t",
             "2",
@@ -49,7 +48,7 @@ def crowd(url: str, *, seconds: int, connections: int, pause_ms: int) -> dict[st
             f"{seconds}s",
             "-s",
             str(SCRIPT),
-            url,
+            stack.url,
         ],
         env={"PAUSE_MS": str(pause_ms), "PATH": "/usr/bin:/bin"},
         capture_output=True,
@@ -71,8 +70,8 @@ def overload(*, quick: bool) -> Figure:
     with scene("overload", web=2, checkout=1) as s:
         # Capacity first: the crowd with no pause on as many connections as nginx lets the
         # browsing pool take at once (its threads): the pool at full use, nothing turned away.
-        slots = s.stack.description()["browsing_slots"]
-        served = crowd(s.stack.url, seconds=10, connections=slots, pause_ms=0)
+        slots = s.stack.browsing_slots
+        served = crowd(s.stack, seconds=10, connections=slots, pause_ms=0)
         capacity = served.get("200", 0) / 10
         offered = OVERLOAD * capacity
         pause_ms = max(1, round(CONNECTIONS * 1000 / offered))  # each connection's share of the offered rate
@@ -89,7 +88,7 @@ def overload(*, quick: bool) -> Figure:
         )
         time.sleep(calm)
         started = time.time()
-        statuses = crowd(s.stack.url, seconds=loaded, connections=CONNECTIONS, pause_ms=pause_ms)
+        statuses = crowd(s.stack, seconds=loaded, connections=CONNECTIONS, pause_ms=pause_ms)
         ended = time.time()
         buying()
         audit = s.audit()

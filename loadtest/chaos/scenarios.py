@@ -31,11 +31,11 @@ def worker_killed(*, quick: bool) -> Figure:
     """SIGKILL the Celery worker while 100+ orders wait for it: all processed within 60 s of its restart."""
     orders = 40 if quick else 120
     with scene("worker-killed") as s:
-        s.supervisor("stop", "worker")  # the backlog builds while nothing works it off
+        s.stack.ctl("stop", "worker")  # the backlog builds while nothing works it off
         outcomes = customers_buy(
             s.stack.url, s.product_path, count=orders, concurrency=6, recorder=s.recorder, tally=s.tally
         )
-        s.supervisor("start", "worker")
+        s.stack.ctl("start", "worker")
         if not wait_until(lambda: s.orders("confirmed") >= 4, timeout=60):
             raise RuntimeError("the worker started again never confirmed an order")
         old = s.kill("worker")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,10 +14,11 @@ from pathlib import Path
 
 import psycopg
 
-from loadtest.record import Recorder, read_events
+from deploy.readiness import wait_until
+from deploy.stack import ROOT, Stack
+from loadtest.record import Recorder, fresh, read_events
 from loadtest.run import GATEWAY
 from loadtest.shoppers import Tally
-from loadtest.stacks import ROOT, OwnStack, Target, fresh
 
 RESULTS = ROOT / "var" / "chaos"
 RECOVERY_SECONDS = 60  # the issue's bar: every order processed within a minute of the fault's end
@@ -37,56 +36,33 @@ class Figure:
 class Scene:
     """A running scenario: its stack, the shop's product to buy, where its record goes."""
 
-    stack: OwnStack
-    target: Target
+    stack: Stack
     folder: Path
     recorder: Recorder
     tally: Tally
     product_path: str
 
-    def program_pid(self, program: str) -> int:
-        """The PID supervisord gives for ``program`` (worker, web:web-1, ...), 0 while it is not running."""
-        answer = self.supervisor("pid", program, check=False)
-        return int(answer) if answer.isdigit() else 0
-
-    def supervisor(self, *args: str, check: bool = True) -> str:
-        """Run supervisorctl against the scenario's stack; what it printed."""
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "supervisor.supervisorctl",
-                "-c",
-                str(self.stack.run_dir / "supervisord.conf"),
-                *args,
-            ],
-            check=check,
-            capture_output=True,
-            text=True,
-        )
-        return done.stdout.strip()
-
     def kill(self, program: str) -> int:
         """SIGKILL ``program`` and its children (its process group), as a crash or the OOM killer would."""
-        pid = self.program_pid(program)
+        pid = self.stack.pid(program)
         os.killpg(pid, signal.SIGKILL)
         return pid
 
     def restarted(self, program: str, old_pid: int, timeout: float = 60) -> float | None:
         """Seconds until supervisord runs ``program`` again under a new PID, or None."""
         started = time.monotonic()
-        if wait_until(lambda: self.program_pid(program) not in (0, old_pid), timeout):
+        if wait_until(lambda: self.stack.pid(program) not in (0, old_pid), timeout):
             return time.monotonic() - started
         return None
 
     def orders(self, status: str) -> int:
-        with psycopg.connect(self.stack.env["DATABASE_URL"].replace("postgres://", "postgresql://")) as connection:
+        with psycopg.connect(self.stack.database_url.replace("postgres://", "postgresql://")) as connection:
             return connection.execute("SELECT count(*) FROM shop_order WHERE status = %s", [status]).fetchone()[0]
 
     def audit(self, settle_seconds: float = 240) -> dict:
         self.recorder.close(scenario="chaos")
         return json.loads(
-            self.target.run(
+            self.stack.python(
                 "-m",
                 "loadtest.audit",
                 "check",
@@ -113,26 +89,15 @@ def scene(
     """A stack of the scenario's own, its catalog prepared; ``database_port``: reach PostgreSQL through it."""
     folder = fresh(RESULTS / name)
     run_id = f"{name.replace('-', '_')}_{os.getpid()}"
-    database = f"stampede_chaos_{run_id}"
     env = {**GATEWAY, **(env or {})}
     if database_port:
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{database_port}/{database}"
-    with OwnStack(
-        name=f"chaos-{run_id}", web=web, checkout=checkout, database=database, env=env, run_dir=folder / "stack"
-    ) as stack:
-        target = Target.read(stack.run_dir)
-        target.run("-m", "loadtest.audit", "prepare", "--folder", str(folder), "--featured-stock", str(featured_stock))
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{database_port}/stampede_chaos_{run_id}"
+    with Stack.isolated(f"chaos-{run_id}", web=web, checkout=checkout, env=env, run_dir=folder / "stack") as stack:
+        stack.python(
+            "-m", "loadtest.audit", "prepare", "--folder", str(folder), "--featured-stock", str(featured_stock)
+        )
         featured = json.loads((folder / "catalog.json").read_text())["featured"]
-        yield Scene(stack, target, folder, Recorder(folder / "record"), Tally(), f"/products/{featured}/")
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
+        yield Scene(stack, folder, Recorder(folder / "record"), Tally(), f"/products/{featured}/")
 
 
 def in_background(work: Callable[[], object]) -> Callable[[], object]:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.stack import free_port
 from tests.concurrency import wait_until
-from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CHECKED_EVERY = 100  # requests (deploy/gunicorn.conf.py's MEMORY_CHECK_EVERY)

@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
+from deploy.stack import ROOT
 from loadtest.seeds import Arrivals
-from loadtest.stacks import ROOT
 
 
 def choices(rng) -> list:

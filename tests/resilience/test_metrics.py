@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -16,9 +15,11 @@ import pytest
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
+from deploy.readiness import answers, wait_until
+from deploy.stack import free_port
 from shop.services.checkout import CustomerDetails, order_place
 from shop.services.orders import order_process
-from tests.conftest import CUSTOMER, free_port
+from tests.conftest import CUSTOMER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -181,11 +182,4 @@ def _get(url: str) -> str:
 
 
 def _wait_for(url: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            _get(url)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
+    assert wait_until(lambda: answers(url), timeout), f"{url} did not answer within {timeout} s"

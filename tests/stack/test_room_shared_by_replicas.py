@@ -10,44 +10,26 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import redis
 
-pytestmark = pytest.mark.stack
+from deploy.readiness import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.stack
 
 
 @pytest.fixture(scope="module", autouse=True)
 def room_left_off(stack):
     """Leave the shared stack as found: the room off and empty, in every worker of every replica."""
     yield
-    manage(stack, "waitingroom", "off")
-    manage(stack, "waitingroom", "reset")
-    time.sleep(2.5)  # each gunicorn worker re-reads the configuration every two seconds
-
-
-def manage(stack, *args: str) -> str:
-    """Run a management command against the stack's database, as `make manage` does."""
-    env = {
-        **stack.env,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "ENV_FILE": str(stack.run_dir / "stack.env"),
-    }
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    stack.manage("waitingroom", "off")
+    stack.waitingroom("reset")
 
 
 class Visitor:
@@ -77,26 +59,28 @@ class Visitor:
 
 def wait_until_every_replica_queues(stack, timeout: float = 15) -> None:
     """Configuration changes reach every process within seconds: wait until each replica shows it."""
-    deadline = time.monotonic() + timeout
     pending = list(stack.replica_urls)
-    while pending and time.monotonic() < deadline:
-        if Visitor(pending[0]).visit()["status"] == "queued":
+
+    def all_queue() -> bool:
+        while pending and Visitor(pending[0]).visit()["status"] == "queued":
             pending.pop(0)
-        else:
-            time.sleep(0.2)
-    assert not pending, f"replicas not queueing: {pending}"
+        return not pending
+
+    assert wait_until(all_queue, timeout, interval=0.2), f"replicas not queueing: {pending}"
 
 
 def room_redis(stack) -> tuple[redis.Redis, str]:
-    prefix = f"{stack.env['CACHE_KEY_PREFIX']}:waitingroom"
-    return redis.Redis.from_url(stack.env["WAITINGROOM_REDIS_URL"]), prefix  # its own database, apart from the cache
+    prefix = f"{stack.cache_prefix}:waitingroom"
+    return redis.Redis.from_url(
+        stack.redis_urls["WAITINGROOM_REDIS_URL"]
+    ), prefix  # its own database, apart from the cache
 
 
 def test_replicas_share_one_fifo_queue_and_one_active_cap_switched_by_the_command(stack):
-    manage(stack, "waitingroom", "reset")
-    manage(stack, "waitingroom", "on", "--total-active-users", "3", "--new-users-per-minute", "6000")
+    stack.manage("waitingroom", "reset")
+    stack.manage("waitingroom", "on", "--total-active-users", "3", "--new-users-per-minute", "6000")
     wait_until_every_replica_queues(stack)
-    manage(stack, "waitingroom", "reset")  # forget the probes above
+    stack.manage("waitingroom", "reset")  # forget the probes above
     line = [Visitor(stack.replica_urls[n % 3]) for n in range(12)]
 
     for visitor in line:  # arrivals, in this order, spread over the three replicas
@@ -107,10 +91,8 @@ def test_replicas_share_one_fifo_queue_and_one_active_cap_switched_by_the_comman
     assert [answer["status"] for answer in settled] == ["admitted"] * 3 + ["queued"] * 9
     assert [answer["position"] for answer in settled[3:]] == list(range(1, 10))
 
-    manage(stack, "waitingroom", "on", "--total-active-users", "6")  # every replica follows
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and line[3].visit()["status"] != "admitted":
-        time.sleep(0.3)
+    stack.manage("waitingroom", "on", "--total-active-users", "6")  # every replica follows
+    wait_until(lambda: line[3].visit()["status"] == "admitted", 15, interval=0.3)
     answers = [visitor.visit() for visitor in line[3:]]
     assert [answer["status"] for answer in answers] == ["admitted"] * 3 + ["queued"] * 6
     assert [answer["position"] for answer in answers[3:]] == list(range(1, 7))
@@ -118,10 +100,10 @@ def test_replicas_share_one_fifo_queue_and_one_active_cap_switched_by_the_comman
 
 def test_admissions_per_minute_stay_within_ten_percent_of_the_setting(stack):
     per_minute = 300
-    manage(stack, "waitingroom", "reset")
-    manage(stack, "waitingroom", "on", "--total-active-users", "100000", "--new-users-per-minute", str(per_minute))
+    stack.manage("waitingroom", "reset")
+    stack.manage("waitingroom", "on", "--total-active-users", "100000", "--new-users-per-minute", str(per_minute))
     wait_until_every_replica_queues(stack)
-    manage(stack, "waitingroom", "reset")
+    stack.manage("waitingroom", "reset")
     line = [Visitor(stack.replica_urls[n % 3]) for n in range(90)]
     for visitor in line:
         visitor.visit()
@@ -139,30 +121,17 @@ def test_admissions_per_minute_stay_within_ten_percent_of_the_setting(stack):
 
 
 def test_the_admin_switches_every_replica(stack):
-    manage(stack, "waitingroom", "on", "--total-active-users", "1", "--new-users-per-minute", "60")
+    stack.manage("waitingroom", "on", "--total-active-users", "1", "--new-users-per-minute", "60")
     wait_until_every_replica_queues(stack)
     password = "a-long-test-password-42"
-    env_user = {"DJANGO_SUPERUSER_PASSWORD": password}
-    stack.env.update(env_user)
-    subprocess.run(  # idempotent: the user may exist from an earlier run of this test
-        [
-            sys.executable,
-            "manage.py",
-            "createsuperuser",
-            "--noinput",
-            "--username",
-            "boss",
-            "--email",
-            "boss@example.com",
-        ],
-        cwd=ROOT,
-        env={
-            **stack.env,
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "ENV_FILE": str(stack.run_dir / "stack.env"),
-        },
-        capture_output=True,
-        timeout=60,
+    stack.manage(
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "boss",
+        "--email",
+        "boss@example.com",
+        extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
     )
     admin = Visitor(stack.url)
     login_page = admin.opener.open(f"{stack.url}/admin/login/", timeout=10).read().decode()
@@ -190,12 +159,13 @@ def test_the_admin_switches_every_replica(stack):
         },
     )
 
-    deadline = time.monotonic() + 15
     open_replicas: set[str] = set()
-    while time.monotonic() < deadline and len(open_replicas) < len(stack.replica_urls):
-        open_replicas |= {url for url in stack.replica_urls if Visitor(url).visit()["status"] == "admitted"}
-        time.sleep(0.3)
-    assert open_replicas == set(stack.replica_urls)
+
+    def all_open() -> bool:
+        open_replicas.update(url for url in stack.replica_urls if Visitor(url).visit()["status"] == "admitted")
+        return open_replicas == set(stack.replica_urls)
+
+    assert wait_until(all_open, 15, interval=0.3), open_replicas
 
 
 def post(visitor: Visitor, path: str, page: str, fields: dict[str, str]) -> None:

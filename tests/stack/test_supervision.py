@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.stack import ROOT
 from tests.concurrency import wait_until
-from tests.stack.conftest import ROOT
 from tests.stack.shopping import get, place_order
 
 pytestmark = pytest.mark.stack
@@ -85,7 +85,7 @@ def test_a_rolling_restart_drains_each_replica_from_nginx_before_replacing_it(st
     old = stack.pid(program)
     upstreams = stack.run_dir / "upstream-web.conf"
     restart = subprocess.Popen(
-        [sys.executable, "deploy/localstack.py", "restart", program],
+        [sys.executable, "-m", "deploy.stack", "restart", program],
         cwd=ROOT,
         env=stack.env,
         stdout=subprocess.PIPE,
@@ -108,7 +108,7 @@ def test_a_rolling_restart_drains_each_replica_from_nginx_before_replacing_it(st
 
 def test_a_rolling_restart_of_a_replica_the_stack_does_not_have_is_refused(stack):
     done = subprocess.run(
-        [sys.executable, "deploy/localstack.py", "restart", "web:web-9"],
+        [sys.executable, "-m", "deploy.stack", "restart", "web:web-9"],
         cwd=ROOT,
         env=stack.env,
         capture_output=True,

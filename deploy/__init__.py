@@ -1,0 +1,1 @@
+"""How Stampede is deployed: nginx, gunicorn, supervisord and Prometheus files, and `make stack` (stack.py)."""
