@@ -6,7 +6,7 @@ Run by loadtest/run.py, which sets the environment:
     LOADTEST_QUICK      1 for the shortened version
     LOADTEST_RECORD     folder for what the visitors saw (loadtest/record.py)
     LOADTEST_CATALOG    JSON file: the featured product, product and category slugs, words
-    LOADTEST_CACHES     JSON: how to empty the stack's caches (the cold-start scenario)
+    LOADTEST_STACK      the stack's run folder: the cold-start scenario empties its caches
     LOADTEST_SEED       the sitting's seed: every configuration of a sitting meets the same visitors
     LOADTEST_RATE       the overload's held rate, visitors a second (empty: the shape's default)
 

@@ -4,7 +4,7 @@
     python -m loadtest.chaos --quick               # shorter and smaller: what CI runs
     python -m loadtest.chaos --only worker-killed,broker-down
 
-The scenarios are in scenarios.py, outages.py and overload.py; what they stand on in scene.py.
+The scenarios are in scenarios.py, outages.py and overload.py; what they stand on in harness.py.
 
 A scenario starts a `make stack` of its own (``Stack.isolated``: free ports, its own database,
 under supervisord), lets customers buy through nginx from loopback addresses of their own
@@ -21,8 +21,8 @@ import sys
 import time
 from dataclasses import asdict
 
+from loadtest.chaos.harness import RESULTS
 from loadtest.chaos.scenarios import QUICK, SCENARIOS
-from loadtest.chaos.scene import RESULTS
 
 
 def main() -> int:
@@ -31,16 +31,16 @@ def main() -> int:
     parser.add_argument("--only", help=f"comma-separated, of: {', '.join(SCENARIOS)}")
     args = parser.parse_args()
     names = args.only.split(",") if args.only else (QUICK if args.quick else list(SCENARIOS))
-    figures = []
+    results = []
     for name in names:
         started = time.monotonic()
-        figure = SCENARIOS[name](quick=args.quick)
-        figure.measured["scenario_seconds"] = round(time.monotonic() - started)
-        figures.append(figure)
-        print(f"{'PASS' if figure.passed else 'FAIL'} {name}: {figure.summary}", flush=True)
+        result = SCENARIOS[name](quick=args.quick)
+        result.measured["scenario_seconds"] = round(time.monotonic() - started)
+        results.append(result)
+        print(f"{'PASS' if result.passed else 'FAIL'} {name}: {result.summary}", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "summary.json").write_text(json.dumps([asdict(f) for f in figures], indent=2))
-    return 0 if all(f.passed for f in figures) else 1
+    (RESULTS / "summary.json").write_text(json.dumps([asdict(f) for f in results], indent=2))
+    return 0 if all(f.passed for f in results) else 1
 
 
 if __name__ == "__main__":

@@ -5,17 +5,17 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from loadtest.chaos.scene import (
+from loadtest.chaos.harness import (
     PAGES,
     RECOVERY_SECONDS,
-    Figure,
-    going_for,
+    ScenarioResult,
+    broken_guarantees,
+    chaos_run,
+    for_seconds,
+    guarantees_in_words,
     in_background,
     in_seconds,
-    kept_promises,
-    promised,
     recorded,
-    scene,
 )
 from loadtest.faultproxy import FaultProxy
 from loadtest.shoppers import Tally, browse_while, customers_while
@@ -24,14 +24,14 @@ REDIS = ("127.0.0.1", 6379)
 POSTGRES = ("127.0.0.1", 5432)
 
 
-def broker_down(*, quick: bool) -> Figure:
+def broker_down(*, quick: bool) -> ScenarioResult:
     """The broker unreachable for 60 s during checkouts: checkout keeps accepting; all processed within 60 s of its return."""
     outage, margin = (20, 5) if quick else (60, 10)
     with (
         FaultProxy(REDIS) as proxy,
-        scene("broker-down", env={"CELERY_BROKER_URL": f"redis://127.0.0.1:{proxy.port}/2"}) as s,
+        chaos_run("broker-down", env={"CELERY_BROKER_URL": f"redis://127.0.0.1:{proxy.port}/2"}) as s,
     ):
-        going = going_for(margin + outage + margin)
+        going = for_seconds(margin + outage + margin)
         shopping = in_background(
             lambda: customers_while(
                 going, s.stack.url, s.product_path, concurrency=3, recorder=s.recorder, tally=s.tally
@@ -44,33 +44,36 @@ def broker_down(*, quick: bool) -> Figure:
         processed_within = time.monotonic() - restored
         during = [e for e in recorded(s, "checkout") if cut_at <= e["at"] <= restored_at]
     accepted = sum(e["outcome"] == "order" for e in during)
-    promises = kept_promises(audit)
+    guarantees = broken_guarantees(audit)
     passed = (
-        bool(during) and accepted == len(during) and processed_within <= RECOVERY_SECONDS and not any(promises.values())
+        bool(during)
+        and accepted == len(during)
+        and processed_within <= RECOVERY_SECONDS
+        and not any(guarantees.values())
     )
-    return Figure(
+    return ScenarioResult(
         "broker-down",
         passed,
         f"broker cut {outage} s: {accepted}/{len(during)} checkouts in the outage "
-        f"accepted; every order processed {in_seconds(processed_within)} after its return; {promised(promises)}",
+        f"accepted; every order processed {in_seconds(processed_within)} after its return; {guarantees_in_words(guarantees)}",
         {
             "outage_seconds": outage,
             "checkouts_during_outage": len(during),
             "accepted_during_outage": accepted,
             "outcomes": dict(outcomes),
             "processed_within_seconds": round(processed_within, 1),
-            **promises,
+            **guarantees,
         },
     )
 
 
-def database_down(*, quick: bool) -> Figure:
+def database_down(*, quick: bool) -> ScenarioResult:
     """PostgreSQL unreachable for 30 s: warm pages 200; cart and checkout 503 + Retry-After; full service within 10 s."""
     outage, margin = (15, 5) if quick else (30, 10)
-    with FaultProxy(POSTGRES) as proxy, scene("database-down", database_port=proxy.port) as s:
+    with FaultProxy(POSTGRES) as proxy, chaos_run("database-down", database_port=proxy.port) as s:
         warm = [s.product_path, *PAGES[:4]]
-        browse_while(going_for(3), s.stack.url, warm, concurrency=1, tally=Tally())  # pages in the caches first
-        going = going_for(margin + outage + margin)
+        browse_while(for_seconds(3), s.stack.url, warm, concurrency=1, tally=Tally())  # pages in the caches first
+        going = for_seconds(margin + outage + margin)
         browsing = in_background(lambda: browse_while(going, s.stack.url, warm, concurrency=2, tally=s.tally))
         buying = in_background(
             lambda: customers_while(
@@ -89,7 +92,7 @@ def database_down(*, quick: bool) -> Figure:
         if a.at > restored_at and a.kind == "add to cart" and a.status == 200
     ]
     back = min(after) if after else None
-    promises = kept_promises(audit)
+    guarantees = broken_guarantees(audit)
     pages_ok = sum(a.status == 200 for a in pages)
     writes_clean = sum(a.status == 503 and a.retry_after is not None for a in writes)
     passed = (
@@ -98,14 +101,14 @@ def database_down(*, quick: bool) -> Figure:
         and writes_clean == len(writes)
         and back is not None
         and back <= 10
-        and not any(promises.values())
+        and not any(guarantees.values())
     )
-    return Figure(
+    return ScenarioResult(
         "database-down",
         passed,
         f"database cut {outage} s: {pages_ok}/{len(pages)} warm pages 200, "
         f"{writes_clean}/{len(writes)} cart and checkout posts 503 with Retry-After; first cart after its "
-        f"return {in_seconds(back)} later; {promised(promises)}",
+        f"return {in_seconds(back)} later; {guarantees_in_words(guarantees)}",
         {
             "outage_seconds": outage,
             "warm_pages": len(pages),
@@ -114,7 +117,7 @@ def database_down(*, quick: bool) -> Figure:
             "writes_503_retry_after": writes_clean,
             "writes_statuses": dict(Counter(a.status for a in writes)),
             "service_back_seconds": back,
-            **promises,
+            **guarantees,
         },
     )
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from deploy.stack import ROOT, Stack
-from loadtest.chaos.scene import Figure, in_background, kept_promises, promised, scene
+from loadtest.chaos.harness import ScenarioResult, broken_guarantees, chaos_run, guarantees_in_words, in_background
 from loadtest.record import percentile, read_events
 from loadtest.shoppers import customers_while
 
@@ -65,9 +65,9 @@ def searches_at_nginx(access_log: Path, start: float, end: float) -> list[tuple[
     return [(int(m["status"]), float(m["seconds"]) * 1000) for m in found if m and start <= float(m["at"]) <= end]
 
 
-def overload(*, quick: bool) -> Figure:
+def overload(*, quick: bool) -> ScenarioResult:
     calm, loaded = (15, 20) if quick else (30, 40)
-    with scene("overload", web=2, checkout=1) as s:
+    with chaos_run("overload", web=2, checkout=1) as s:
         # Capacity first: the crowd with no pause on as many connections as nginx lets the
         # browsing pool take at once (its threads): the pool at full use, nothing turned away.
         slots = s.stack.browsing_slots
@@ -99,7 +99,7 @@ def overload(*, quick: bool) -> Figure:
     refused = [ms for status, ms in searches if status in (429, 503)]
     other = sorted({status for status, _ in searches if status not in (200, 429, 503)})
     refused_p99 = percentile(refused, 0.99)
-    promises = kept_promises(audit)
+    guarantees = broken_guarantees(audit)
     arrived = len(searches) / loaded
     passed = (
         arrived >= 0.9 * offered
@@ -109,7 +109,7 @@ def overload(*, quick: bool) -> Figure:
         and before is not None
         and during is not None
         and during <= 2 * before
-        and not any(promises.values())
+        and not any(guarantees.values())
     )
     comparison = (
         f"checkout p99 {_ms(before)} before, {_ms(during)} overloaded ({during / before:.2f}x)"
@@ -119,9 +119,9 @@ def overload(*, quick: bool) -> Figure:
     summary = (
         f"capacity {capacity:.0f} pages/s, {OVERLOAD}x offered: {arrived:.0f}/s arrived ({arrived / capacity:.1f}x), "
         f"{len(refused)} of {len(searches)} answered 503/429, p99 {_ms(refused_p99)} at nginx"
-        f"{'; other statuses ' + str(other) if other else ''}; {comparison}; {promised(promises)}"
+        f"{'; other statuses ' + str(other) if other else ''}; {comparison}; {guarantees_in_words(guarantees)}"
     )
-    return Figure(
+    return ScenarioResult(
         "overload",
         passed,
         summary,
@@ -139,7 +139,7 @@ def overload(*, quick: bool) -> Figure:
             "checkout_p99_before_ms": before,
             "checkout_p99_overloaded_ms": during,
             "checkouts": len(checkouts),
-            **promises,
+            **guarantees,
         },
     )
 

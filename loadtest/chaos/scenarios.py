@@ -10,27 +10,27 @@ import threading
 import time
 from collections import Counter
 
-from loadtest.chaos.outages import broker_down, database_down
-from loadtest.chaos.overload import overload
-from loadtest.chaos.scene import (
+from loadtest.chaos.harness import (
     PAGES,
     RECOVERY_SECONDS,
-    Figure,
-    going_for,
+    ScenarioResult,
+    broken_guarantees,
+    chaos_run,
+    for_seconds,
+    guarantees_in_words,
     in_background,
     in_seconds,
-    kept_promises,
-    promised,
-    scene,
     wait_until,
 )
+from loadtest.chaos.outages import broker_down, database_down
+from loadtest.chaos.overload import overload
 from loadtest.shoppers import browse_while, customers_buy, customers_while
 
 
-def worker_killed(*, quick: bool) -> Figure:
+def worker_killed(*, quick: bool) -> ScenarioResult:
     """SIGKILL the Celery worker while 100+ orders wait for it: all processed within 60 s of its restart."""
     orders = 40 if quick else 120
-    with scene("worker-killed") as s:
+    with chaos_run("worker-killed") as s:
         s.stack.ctl("stop", "worker")  # the backlog builds while nothing works it off
         outcomes = customers_buy(
             s.stack.url, s.product_path, count=orders, concurrency=6, recorder=s.recorder, tally=s.tally
@@ -43,33 +43,33 @@ def worker_killed(*, quick: bool) -> Figure:
         recovered = time.monotonic()
         audit = s.audit()
         processed_within = time.monotonic() - recovered
-    promises = kept_promises(audit)
+    guarantees = broken_guarantees(audit)
     passed = (
         outcomes["order"] == orders
         and restart is not None
         and processed_within <= RECOVERY_SECONDS
-        and not any(promises.values())
+        and not any(guarantees.values())
     )
-    return Figure(
+    return ScenarioResult(
         "worker-killed",
         passed,
         f"{outcomes['order']}/{orders} orders accepted; worker back after "
-        f"{in_seconds(restart)}; every order processed {in_seconds(processed_within)} after that; {promised(promises)}",
+        f"{in_seconds(restart)}; every order processed {in_seconds(processed_within)} after that; {guarantees_in_words(guarantees)}",
         {
             "orders": orders,
             "accepted": outcomes["order"],
             "restart_seconds": restart,
             "processed_within_seconds": round(processed_within, 1),
-            **promises,
+            **guarantees,
         },
     )
 
 
-def replica_killed(*, quick: bool) -> Figure:
+def replica_killed(*, quick: bool) -> ScenarioResult:
     """SIGKILL 1 of 3 browsing replicas under load: 0 failed GETs, 0 duplicate orders, POSTs done or cleanly refused."""
     duration = 20 if quick else 45
-    with scene("replica-killed", web=3) as s:
-        going = going_for(duration)
+    with chaos_run("replica-killed", web=3) as s:
+        going = for_seconds(duration)
         browsing = in_background(lambda: browse_while(going, s.stack.url, PAGES, concurrency=4, tally=s.tally))
         buying = in_background(
             lambda: customers_while(
@@ -86,9 +86,9 @@ def replica_killed(*, quick: bool) -> Figure:
     )
 
 
-def rolling_restart(*, quick: bool) -> Figure:
+def rolling_restart(*, quick: bool) -> ScenarioResult:
     """SIGTERM one replica at a time under load, each back before the next: 0 failed requests, GET or POST."""
-    with scene("rolling-restart", web=2, checkout=2) as s:
+    with chaos_run("rolling-restart", web=2, checkout=2) as s:
         rolling = threading.Event()
         rolling.set()
         browsing = in_background(lambda: browse_while(rolling.is_set, s.stack.url, PAGES, concurrency=3, tally=s.tally))
@@ -111,27 +111,27 @@ def rolling_restart(*, quick: bool) -> Figure:
     return _no_failures("rolling-restart", s, audit, f"{len(programs)} replicas restarted one by one", {})
 
 
-def flash_sale(*, quick: bool) -> Figure:
+def flash_sale(*, quick: bool) -> ScenarioResult:
     """Stock 100, 1,000 buyers at once, 3 replicas: exactly 100 sold, stock 0, no 5xx."""
     stock, buyers = (30, 200) if quick else (100, 1000)
-    with scene("flash-sale", web=2, checkout=1, featured_stock=stock) as s:
+    with chaos_run("flash-sale", web=2, checkout=1, featured_stock=stock) as s:
         outcomes = customers_buy(
             s.stack.url, s.product_path, count=buyers, concurrency=20, recorder=s.recorder, tally=s.tally
         )
         audit = s.audit()
     server_errors = sum(n for kind, n in s.tally.statuses.items() if kind.rsplit(" ", 1)[1].startswith("5"))
-    promises = kept_promises(audit)
+    guarantees = broken_guarantees(audit)
     passed = (
         audit["featured_sold"] == stock
         and audit["featured_stock_left"] == 0
         and server_errors == 0
-        and not any(promises.values())
+        and not any(guarantees.values())
     )
-    return Figure(
+    return ScenarioResult(
         "flash-sale",
         passed,
         f"{audit['featured_sold']} of {stock} sold to {buyers} buyers, stock left "
-        f"{audit['featured_stock_left']}, {server_errors} 5xx; {promised(promises)}",
+        f"{audit['featured_stock_left']}, {server_errors} 5xx; {guarantees_in_words(guarantees)}",
         {
             "stock": stock,
             "buyers": buyers,
@@ -139,24 +139,24 @@ def flash_sale(*, quick: bool) -> Figure:
             "sold": audit["featured_sold"],
             "stock_left": audit["featured_stock_left"],
             "http_5xx": server_errors,
-            **promises,
+            **guarantees,
         },
     )
 
 
-def _no_failures(name: str, s, audit: dict, fault: str, measured: dict) -> Figure:
+def _no_failures(name: str, s, audit: dict, fault: str, measured: dict) -> ScenarioResult:
     """The pass of faults customers must not notice: no failed request, no order lost or doubled."""
     failed = Counter(s.tally.failed)
     requests = sum(s.tally.statuses.values())
-    promises = kept_promises(audit)
-    passed = not failed and not any(promises.values())
-    return Figure(
+    guarantees = broken_guarantees(audit)
+    passed = not failed and not any(guarantees.values())
+    return ScenarioResult(
         name,
         passed,
         f"{fault}; {sum(failed.values())} of {requests} requests failed"
         f"{' (' + ', '.join(f'{k}: {n}' for k, n in failed.items()) + ')' if failed else ''}; "
-        f"{audit['orders']} orders; {promised(promises)}",
-        {**measured, "requests": requests, "failed": dict(failed), "orders": audit["orders"], **promises},
+        f"{audit['orders']} orders; {guarantees_in_words(guarantees)}",
+        {**measured, "requests": requests, "failed": dict(failed), "orders": audit["orders"], **guarantees},
     )
 
 

@@ -1,4 +1,4 @@
-"""What every chaos scenario stands on: a stack of its own with its catalog, its customers' record, its figure."""
+"""What every chaos scenario stands on: a stack of its own with its catalog, its customers' record, its result."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ RECOVERY_SECONDS = 60  # the issue's bar: every order processed within a minute 
 
 
 @dataclass
-class Figure:
+class ScenarioResult:
     scenario: str
     passed: bool
     summary: str
@@ -33,7 +33,7 @@ class Figure:
 
 
 @dataclass
-class Scene:
+class ChaosRun:
     """A running scenario: its stack, the shop's product to buy, where its record goes."""
 
     stack: Stack
@@ -77,7 +77,7 @@ class Scene:
 
 
 @contextmanager
-def scene(
+def chaos_run(
     name: str,
     *,
     web: int = 1,
@@ -85,7 +85,7 @@ def scene(
     env: dict[str, str] | None = None,
     featured_stock: int = 100_000,
     database_port: int | None = None,
-) -> Iterator[Scene]:
+) -> Iterator[ChaosRun]:
     """A stack of the scenario's own, its catalog prepared; ``database_port``: reach PostgreSQL through it."""
     folder = fresh(RESULTS / name)
     run_id = f"{name.replace('-', '_')}_{os.getpid()}"
@@ -97,7 +97,7 @@ def scene(
             "-m", "loadtest.audit", "prepare", "--folder", str(folder), "--featured-stock", str(featured_stock)
         )
         featured = json.loads((folder / "catalog.json").read_text())["featured"]
-        yield Scene(stack, folder, Recorder(folder / "record"), Tally(), f"/products/{featured}/")
+        yield ChaosRun(stack, folder, Recorder(folder / "record"), Tally(), f"/products/{featured}/")
 
 
 def in_background(work: Callable[[], object]) -> Callable[[], object]:
@@ -113,9 +113,9 @@ def in_background(work: Callable[[], object]) -> Callable[[], object]:
     return join
 
 
-def kept_promises(audit: dict) -> dict:
-    """The audit's figures every scenario must meet: nothing lost, charged twice or left unfinished."""
-    kept = {
+def broken_guarantees(audit: dict) -> dict:
+    """How often the audit found each guarantee broken (all 0: nothing lost, charged twice or left unfinished)."""
+    counts = {
         name: audit[name]
         for name in (
             "orders_lost",
@@ -126,12 +126,12 @@ def kept_promises(audit: dict) -> dict:
             "oversold",
         )
     }
-    return {**kept, "products_stock_not_conserved": len(audit["stock_not_conserved"])}
+    return {**counts, "products_stock_not_conserved": len(audit["stock_not_conserved"])}
 
 
-def promised(promises: dict) -> str:
-    """The audit's promises in words: all kept, or which were broken."""
-    broken = {name: n for name, n in promises.items() if n}
+def guarantees_in_words(guarantees: dict) -> str:
+    """The audit's guarantees in words: all kept, or which were broken."""
+    broken = {name: n for name, n in guarantees.items() if n}
     return "nothing lost, unfinished or charged twice" if not broken else f"BROKEN: {broken}"
 
 
@@ -149,13 +149,13 @@ PAGES = [
 ]
 
 
-def going_for(seconds: float) -> Callable[[], bool]:
+def for_seconds(seconds: float) -> Callable[[], bool]:
     """A ``going`` for the shoppers: true for the next ``seconds``."""
     deadline = time.monotonic() + seconds
     return lambda: time.monotonic() < deadline
 
 
-def recorded(s: Scene, kind: str) -> list[dict]:
+def recorded(s: ChaosRun, kind: str) -> list[dict]:
     """The events of ``kind`` the scenario's customers recorded (checkout, buyer...)."""
     return [e for e in read_events(s.folder / "record") if e["type"] == kind]
 
