@@ -12,10 +12,16 @@ import time
 
 import gevent
 
-from loadtest.pages import CATEGORY_LINK, HIDDEN_FIELD, ORDER_NUMBER, PRODUCT_ID, PRODUCT_LINK, customer_details
+from loadtest.pages import (
+    CATEGORY_LINK,
+    HIDDEN_FIELD,
+    ORDER_NUMBER,
+    PRODUCT_ID,
+    PRODUCT_LINK,
+    RETRYABLE,
+    customer_details,
+)
 from loadtest.visitors import TIMEOUT, GaveUp, Visitor, answered
-
-RETRYABLE = {0, 429, 500, 502, 503, 504}  # no answer, or "too busy": submitting again is safe (same key)
 
 
 class SoldOut(GaveUp):

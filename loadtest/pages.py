@@ -14,6 +14,9 @@ CATEGORY_LINK = re.compile(r'href="(/category/[\w-]+/)"')
 PRODUCT_ID = re.compile(r'name="product_id" value="(\d+)"')
 HIDDEN_FIELD = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)"')
 ORDER_NUMBER = re.compile(r"SP-[0-9A-Z]{4}-[0-9A-Z]{4}")
+# Answers to a checkout after which a customer sends the same form again: no answer, too busy, or an
+# error page. Safe whatever happened, as the form's idempotency key makes a second order impossible.
+RETRYABLE = {0, 429, 500, 502, 503, 504}
 CUSTOMER_FORM = {"postal_code": "1011 AB", "city": "Amsterdam", "country": "Netherlands"}
 
 

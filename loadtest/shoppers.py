@@ -21,11 +21,10 @@ import requests
 from requests_toolbelt.adapters.source import SourceAddressAdapter
 from urllib3.util.retry import Retry
 
-from loadtest.pages import HIDDEN_FIELD, PRODUCT_ID, customer_details
+from loadtest.pages import HIDDEN_FIELD, PRODUCT_ID, RETRYABLE, customer_details
 from loadtest.record import Recorder
 
 TIMEOUT = (3.05, 30)
-RETRYABLE = {0, 429, 502, 503, 504}  # too busy or no answer: the same form may be sent again (same key)
 FIRST_ADDRESS = int(ipaddress.IPv4Address("127.3.0.0"))
 _addresses = itertools.count()
 _lock = threading.Lock()

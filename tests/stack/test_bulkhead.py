@@ -9,9 +9,7 @@ a visitor with a cart. A visitor waiting in the room gets a busy page that keeps
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
-import re
 import time
 import urllib.error
 import urllib.parse
@@ -21,38 +19,16 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.concurrency import wait_until
-from tests.stack.conftest import WEB_REPLICAS
+from tests.stack.shopping import fetch, shopper_with_a_cart
 
 pytestmark = pytest.mark.stack
-
-THREADS_PER_REPLICA = 2 * 2  # GUNICORN_WORKERS x GUNICORN_THREADS in the stack fixture
-
-
-def fetch(url: str, opener: urllib.request.OpenerDirector | None = None) -> tuple[int, dict[str, str], str]:
-    opener = opener or urllib.request.build_opener()
-    try:
-        with opener.open(url, timeout=15) as response:
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
-
-
-def shopper_with_a_cart(url: str) -> urllib.request.OpenerDirector:
-    """A visitor who put a product in the cart: they have a session cookie."""
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    product_path = re.search(r'href="(/products/[^"]+/)"', fetch(f"{url}/category/kitchen/", opener)[2]).group(1)
-    product_id = re.search(r'name="product_id" value="(\d+)"', fetch(url + product_path, opener)[2]).group(1)
-    csrf = json.loads(fetch(f"{url}/cart/state/", opener)[2])["csrfToken"]
-    form = urllib.parse.urlencode({"product_id": product_id, "quantity": "1", "csrfmiddlewaretoken": csrf}).encode()
-    opener.open(urllib.request.Request(f"{url}/cart/add/", data=form, headers={"Referer": f"{url}/"}), timeout=15)
-    return opener
 
 
 def test_with_every_browsing_thread_busy_browsing_is_answered_at_once_and_buying_goes_on(stack):
     kitchen = f"{stack.url}/category/kitchen/"
     fetch(kitchen)  # nginx keeps a copy
     shopper = shopper_with_a_cart(stack.url)
-    slots, extra = WEB_REPLICAS * THREADS_PER_REPLICA, 4
+    slots, extra = stack.browsing_slots, 4
 
     with ThreadPoolExecutor(max_workers=slots + extra) as pool:
         slow = [pool.submit(fetch, f"{stack.url}/slow/?seconds=6&n={n}") for n in range(slots + extra)]

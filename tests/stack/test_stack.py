@@ -7,7 +7,6 @@ The tests run in file order; the replica-killing one comes last.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sqlite3
 import threading
@@ -17,6 +16,7 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from loadtest.pages import ORDER_NUMBER
 from resilience.waitingroom.cookies import TICKET_COOKIE
 from tests.concurrency import wait_until
 from tests.stack.shopping import get, place_order
@@ -99,7 +99,7 @@ def test_a_checkout_through_nginx_is_confirmed_by_the_worker(stack):
     assert "/orders/" in order_url
     assert wait_until(lambda: "Your order is confirmed" in get(order_url, opener)[1], timeout=30)
     # The stack keeps what the customer was sent and charged, where an audit can read it back.
-    number = re.search(r"SP-[0-9A-Z]{4}-[0-9A-Z]{4}", get(order_url, opener)[1]).group(0)
+    number = ORDER_NUMBER.search(get(order_url, opener)[1]).group(0)
     mail = "".join(path.read_text() for path in (stack.run_dir / "mail").glob("*.log"))
     assert f"Subject: Your Stampede order {number} is confirmed" in mail
     with sqlite3.connect(stack.run_dir / "payments.sqlite3") as ledger:
