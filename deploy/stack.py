@@ -151,7 +151,7 @@ class Stack:
         folder = Path(run_dir or os.environ.get("STACK_RUN_DIR", ROOT / "var" / "stack")).resolve()
         described = json.loads((folder / "stack.json").read_text())
         return cls(
-            {**os.environ, **described["env"]},
+            {**os.environ, **described.get("env", {})},
             web=len(described["web_ports"]),
             checkout=len(described["checkout_ports"]),
         )
@@ -180,6 +180,11 @@ class Stack:
     @property
     def database(self) -> str:
         return self.database_url.rsplit("/", 1)[1].split("?")[0]
+
+    def _server(self) -> str:
+        """The database server's maintenance database, where databases are made and dropped."""
+        server = self.database_url.rsplit("/", 1)[0].replace("postgres://", "postgresql://", 1)
+        return f"{server}/postgres"
 
     @property
     def browsing_slots(self) -> int:
@@ -245,6 +250,7 @@ class Stack:
 
     def flush(self) -> None:
         """Forget an isolated stack: drop its database and delete its keys (cache, room, Celery queue)."""
+        # Straight to the local server: an isolated stack may reach it through a fault proxy (make chaos).
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
             connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.database)))
         for url in {self.redis_urls["REDIS_URL"], self.redis_urls["WAITINGROOM_REDIS_URL"]}:
@@ -399,7 +405,7 @@ class Stack:
         self.env_file.write_text("\n".join([*lines, *(f"{name}={value}" for name, value in settings.items())]) + "\n")
 
     def _ensure_database(self) -> None:
-        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
+        with psycopg.connect(self._server(), autocommit=True) as connection:
             exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.database]).fetchone()
             if not exists:
                 connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
