@@ -495,8 +495,8 @@ def main() -> int:
         elif args.command == "restart":
             for line in stack.restart(*args.programs):
                 print(line, flush=True)
-        else:
-            print(stack.ctl(*(args.args or ["status"])))
+        else:  # supervisorctl's own output and exit status
+            return supervisord.ctl(stack.run_dir, *(args.args or ["status"])).returncode
     except StackError as error:
         print(error, file=sys.stderr)
         return 2 if isinstance(error, NoSuchReplica) else 1
