@@ -145,7 +145,7 @@ th:first-child {{ text-align: left; font-weight: 500; }}
 figure {{ margin: 0 0 1.5rem; }} svg {{ max-width: 100%; height: auto; }}
 </style></head><body>
 <h1>{title}</h1>
-<p>Each configuration ran the same scenario, with the same visitors, on this machine in one sitting: compare
+<p>Each configuration ran the same scenario, with the same visitors, on this machine in one run: compare
 them with each other, by orders placed against buying demand first, then by latency.
 The shaded stretch is the peak; checkout latency is the time to answer the order form's submission.</p>
 {figures}

@@ -7,7 +7,7 @@ Run by loadtest/run.py, which sets the environment:
     LOADTEST_RECORD     folder for what the visitors saw (loadtest/record.py)
     LOADTEST_CATALOG    JSON file: the featured product, product and category slugs, words
     LOADTEST_STACK      the stack's run folder: the cold-start scenario empties its caches
-    LOADTEST_SEED       the sitting's seed: every configuration of a sitting meets the same visitors
+    LOADTEST_SEED       the run's seed: every configuration of a run meets the same visitors
     LOADTEST_RATE       the overload's held rate, visitors a second (empty: the shape's default)
 
     locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8080
@@ -29,7 +29,7 @@ from loadtest import shapes
 from loadtest.journeys import AppUser, Browser, Buyer, Shopper
 from loadtest.pages import Catalog
 from loadtest.record import Recorder, cpu_seconds
-from loadtest.seeds import SITTING_SEED, Arrivals
+from loadtest.seeds import VISITORS_SEED, Arrivals
 from loadtest.stress import Ramp, step_figures
 from loadtest.visitors import Visitor
 
@@ -39,7 +39,7 @@ SCENARIO = os.environ.get("LOADTEST_SCENARIO", "smoke")
 RATE = float(os.environ["LOADTEST_RATE"]) if os.environ.get("LOADTEST_RATE") else None
 recorder = Recorder(Path(os.environ.get("LOADTEST_RECORD", "var/loadtest/record")))
 Visitor.recorder = recorder
-Visitor.arrivals = Arrivals(os.environ.get("LOADTEST_SEED", str(SITTING_SEED)))
+Visitor.arrivals = Arrivals(os.environ.get("LOADTEST_SEED", str(VISITORS_SEED)))
 Visitor.catalog = Catalog(**json.loads(Path(os.environ["LOADTEST_CATALOG"]).read_text()))
 
 

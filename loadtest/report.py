@@ -1,6 +1,6 @@
 """Turn a load test's records into summary.json, report.html and one headline line.
 
-Every figure of a configuration comes from the same sitting on the same machine, and the same
+Every figure of a configuration comes from the same run on the same machine, and the same
 visitors, as the other configurations': compare them with each other, not with other runs.
 The spike is judged first by orders placed against buying demand (goodput), then by latency.
 """
@@ -165,14 +165,14 @@ def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
     }
 
 
-def publish(out: Path, *, scenario: str, quick: bool, results: dict[str, dict], **sitting) -> dict:
-    """Write summary.json and report.html for the configurations of one sitting; return the summary.
+def publish(out: Path, *, scenario: str, quick: bool, results: dict[str, dict], **run_settings) -> dict:
+    """Write summary.json and report.html for the configurations of one run; return the summary.
 
-    ``sitting`` (the seed, the overload's rate, ...) goes into summary.json beside the scenario.
+    ``run_settings`` (the seed, the overload's rate, ...) goes into summary.json beside the scenario.
     """
-    ramp = sitting.get("ramp_capacity") or {}
+    ramp = run_settings.get("ramp_capacity") or {}
     summary = {name: summarise(out / name, result, ramp=ramp.get(name)) for name, result in results.items()}
-    document = {"scenario": scenario, "quick": quick, **sitting, "configurations": summary}
+    document = {"scenario": scenario, "quick": quick, **run_settings, "configurations": summary}
     (out / "summary.json").write_text(json.dumps(document, indent=2))
     (out / "report.html").write_text(render(scenario, quick, summary, {name: out / name for name in results}, results))
     return summary

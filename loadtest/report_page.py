@@ -75,7 +75,7 @@ def _resolved(alert: dict) -> str:
 
 
 def render(scenario: str, quick: bool, summary: dict, folders: dict[str, Path], results: dict) -> str:
-    """The whole page for one sitting: ``summary`` from publish(), the raw ``results`` for the charts."""
+    """The whole page for one run: ``summary`` from publish(), the raw ``results`` for the charts."""
     names = list(summary)
     head = "".join(f"<th>{html.escape(name)}</th>" for name in names)
 

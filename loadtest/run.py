@@ -1,4 +1,4 @@
-"""`make loadtest`: one scenario against Stampede, Stampede without its room, and the 2023 configuration, in one sitting.
+"""`make loadtest`: one scenario against Stampede, Stampede without its room, and the 2023 configuration, in one run.
 
     python -m loadtest.run --scenario influencer          # the full scenario, the three configurations
     python -m loadtest.run --scenario flash-sale --quick  # shortened
@@ -26,11 +26,11 @@ from deploy.stack import ROOT, Stack
 from loadtest import report
 from loadtest.capacity import default_overload_rate, ramp_capacity
 from loadtest.headline import headline
+from loadtest.locust_process import LoadTestRun, run_locust
 from loadtest.monitoring import INTERVAL_SECONDS, Prometheus
 from loadtest.record import fresh
-from loadtest.seeds import SITTING_SEED
+from loadtest.seeds import VISITORS_SEED
 from loadtest.shapes import SHAPES
-from loadtest.sitting import Sitting, locust
 
 RESULTS = ROOT / "var" / "loadtest"
 # A card processor that answers in half a second: in the 2023 configuration checkout waits for it.
@@ -73,12 +73,12 @@ SCENARIO_CONFIGURATIONS = {"ramp": "stampede,2023", "overload": "stampede"}
 SALE_UNITS = {False: 100, True: 50}  # the flash sale's stock (full, quick)
 
 
-def measure(target: Stack, *, sitting: Sitting, folder: Path, room: tuple | None) -> dict:
-    """Run the sitting's scenario once against ``target``: Prometheus watching, Locust driving, the audit after."""
+def measure(target: Stack, *, run: LoadTestRun, folder: Path, room: tuple | None) -> dict:
+    """Run the scenario once against ``target``: Prometheus watching, Locust driving, the audit after."""
     if room:
         target.manage("waitingroom", "reset")
         target.waitingroom(*room)
-    featured_stock = SALE_UNITS[sitting.quick] if sitting.scenario == "flash-sale" else 100_000
+    featured_stock = SALE_UNITS[run.quick] if run.scenario == "flash-sale" else 100_000
     prepared = json.loads(
         target.python(
             "-m", "loadtest.audit", "prepare", "--folder", str(folder), "--featured-stock", str(featured_stock)
@@ -93,7 +93,7 @@ def measure(target: Stack, *, sitting: Sitting, folder: Path, room: tuple | None
     }
     with Prometheus(folder / "prometheus", targets=targets) as prometheus:
         started = time.time()
-        locust(target, sitting=sitting, folder=folder)
+        run_locust(target, run=run, folder=folder)
         audit = json.loads(
             target.python("-m", "loadtest.audit", "check", "--folder", str(folder), "--record", str(folder / "record"))
         )
@@ -112,12 +112,12 @@ def measure(target: Stack, *, sitting: Sitting, folder: Path, room: tuple | None
     return result
 
 
-def run_own_stack(name: str, *, sitting: Sitting, folder: Path) -> dict:
+def run_own_stack(name: str, *, run: LoadTestRun, folder: Path) -> dict:
     configuration = CONFIGURATIONS[name]
     env = {**GATEWAY, **configuration["env"]}
     # The ramp measures what the shop itself serves: no room in front of it, whatever ROOM says.
-    room = None if sitting.scenario == "ramp" else configuration["room"]
-    run_id = f"{name}_{os.getpid()}"  # two sittings at once (a developer's and the suite's) never meet
+    room = None if run.scenario == "ramp" else configuration["room"]
+    run_id = f"{name}_{os.getpid()}"  # two runs at once (a developer's and the suite's) never meet
     with Stack.isolated(
         f"loadtest-{run_id}",
         web=configuration["web"],
@@ -125,7 +125,7 @@ def run_own_stack(name: str, *, sitting: Sitting, folder: Path) -> dict:
         env=env,
         run_dir=fresh(folder) / "stack",
     ) as stack:
-        return measure(stack, sitting=sitting, folder=folder, room=room)
+        return measure(stack, run=run, folder=folder, room=room)
 
 
 def main() -> int:
@@ -145,7 +145,7 @@ def main() -> int:
         help="overload: the visitors a second held (default twice Stampede's capacity from the last ramp, else 60)",
     )
     parser.add_argument(
-        "--seed", type=int, default=SITTING_SEED, help="the visitors' seed, shared by every configuration"
+        "--seed", type=int, default=VISITORS_SEED, help="the visitors' seed, shared by every configuration"
     )
     parser.add_argument("--out", type=Path, help="the results folder (default var/loadtest/<scenario>)")
     args = parser.parse_args()
@@ -156,15 +156,15 @@ def main() -> int:
     rate = args.rate
     if args.scenario == "overload" and rate is None:
         rate = default_overload_rate(capacities)
-    sitting = Sitting(args.scenario, quick=args.quick, seed=args.seed, rate=rate)
+    run = LoadTestRun(args.scenario, quick=args.quick, seed=args.seed, rate=rate)
     configurations = args.configurations or SCENARIO_CONFIGURATIONS.get(args.scenario, DEFAULT_CONFIGURATIONS)
     results = {}
     if args.against:
         folder = fresh(out / "stampede")
-        results["stampede"] = measure(Stack.running(args.against), sitting=sitting, folder=folder, room=None)
+        results["stampede"] = measure(Stack.running(args.against), run=run, folder=folder, room=None)
     else:
         for name in configurations.split(","):
-            results[name] = run_own_stack(name, sitting=sitting, folder=out / name)
+            results[name] = run_own_stack(name, run=run, folder=out / name)
     summary = report.publish(
         out,
         scenario=args.scenario,

@@ -1,11 +1,11 @@
-"""Each visitor's own random choices, the same in every configuration of a sitting.
+"""Each visitor's own random choices, the same in every configuration of a run.
 
-The configurations of a sitting are judged by the orders they place against the buying demand
+The configurations of a run are judged by the orders they place against the buying demand
 they were offered, so that demand must be equal: the same visitors, of the same kinds, landing on
 the same pages, through the campaign or not, choosing the same products and thinking as long.
 So no visitor draws from the process's shared ``random`` (whose sequence depends on how
 the visitors' greenlets happened to interleave); each draws from a ``random.Random`` of its own,
-seeded by the sitting's seed and its place in the arrivals.
+seeded by the run's seed and its place in the arrivals.
 
 That place is counted per kind: the n-th buyer, not the n-th visitor. Locust's dispatcher hands
 out kinds in a fixed order by weight (Locust 2.47's ``UsersDispatcher`` uses no randomness:
@@ -20,13 +20,13 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-SITTING_SEED = 19  # any fixed value: what matters is that every configuration of a sitting shares it
+VISITORS_SEED = 19  # any fixed value: what matters is that every configuration of a run shares it
 
 
 class Arrivals:
     """Numbers the visitors of each kind as they are created, and seeds each one's choices."""
 
-    def __init__(self, seed: int | str = SITTING_SEED) -> None:
+    def __init__(self, seed: int | str = VISITORS_SEED) -> None:
         self.seed = seed
         self._counts: Counter[str] = Counter()
 

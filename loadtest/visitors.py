@@ -8,7 +8,7 @@ SourceAddressAdapter). A visitor who meets the waiting room waits as told and as
 again until let in; one the shop turns away (429, 503) tries again once, and leaves at
 the second refusal in a row, from the line too.
 Every choice a visitor makes comes from its own seeded generator (loadtest/seeds.py), so each
-configuration of a sitting meets the same visitors.
+configuration of a run meets the same visitors.
 """
 
 from __future__ import annotations

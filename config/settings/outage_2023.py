@@ -4,7 +4,7 @@ The same code with every spike defence switched off: no page, query or fragment 
 sessions read from the database on every request, orders charged and confirmed inside
 the checkout request instead of by a Celery worker, no waiting room, no load shedding, and
 the page script asks for the visitor's state on every page view.
-`make loadtest` runs it beside Stampede as configured (`production`), in one sitting on
+`make loadtest` runs it beside Stampede as configured (`production`), in one run on
 one machine, so its report shows what the defences are worth. Never deploy it.
 """
 

@@ -1,4 +1,4 @@
-"""Every configuration of a sitting meets the same visitors: each one's choices come from its own seed."""
+"""Every configuration of a run meets the same visitors: each one's choices come from its own seed."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def test_the_nth_visitor_of_a_kind_makes_the_same_choices_in_every_run():
     assert run(["Buyer", "Browser", "Buyer", "Shopper"]) == run(["Browser", "Shopper", "Buyer", "Buyer"])
 
 
-def test_visitors_differ_from_each_other_and_from_another_sittings():
+def test_visitors_differ_from_each_other_and_from_another_runs_visitors():
     arrivals = Arrivals(seed=7)
     buyers = [choices(arrivals.next("Buyer")[1]) for _ in range(3)]
 

@@ -1,4 +1,4 @@
-"""One sitting of `make loadtest`: what every configuration is put through, and the Locust process that does it."""
+"""One run of `make loadtest`: what every configuration is put through, and the Locust process that does it."""
 
 from __future__ import annotations
 
@@ -11,38 +11,38 @@ from pathlib import Path
 
 from deploy.stack import ROOT, Stack
 from loadtest.arrivals import ArrivalShape
-from loadtest.seeds import SITTING_SEED
+from loadtest.seeds import VISITORS_SEED
 from loadtest.shapes import shape_for
 
 
 @dataclass(frozen=True)
-class Sitting:
+class LoadTestRun:
     """The scenario, shortened or not, the visitors' seed, and the overload's held rate (visitors/s)."""
 
     scenario: str
     quick: bool = False
-    seed: int = SITTING_SEED
+    seed: int = VISITORS_SEED
     rate: float | None = None
 
     def shape(self) -> ArrivalShape:
         return shape_for(self.scenario, quick=self.quick, rate=self.rate)()
 
 
-def locust(target: Stack, *, sitting: Sitting, folder: Path) -> None:
+def run_locust(target: Stack, *, run: LoadTestRun, folder: Path) -> None:
     """Locust headless, one process (this machine has two cores and the shop needs them), bounded in time."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "LOADTEST_SCENARIO": sitting.scenario,
-        "LOADTEST_QUICK": "1" if sitting.quick else "",
-        "LOADTEST_SEED": str(sitting.seed),
-        "LOADTEST_RATE": "" if sitting.rate is None else str(sitting.rate),
+        "LOADTEST_SCENARIO": run.scenario,
+        "LOADTEST_QUICK": "1" if run.quick else "",
+        "LOADTEST_SEED": str(run.seed),
+        "LOADTEST_RATE": "" if run.rate is None else str(run.rate),
         "LOADTEST_RECORD": str(folder / "record"),
         "LOADTEST_CATALOG": str(folder / "catalog.json"),
         "LOADTEST_STACK": str(target.run_dir),  # the cold start empties its caches
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    duration = sitting.shape().duration
+    duration = run.shape().duration
     command = [
         sys.executable,
         "-m",
