@@ -329,11 +329,6 @@ class Stack:
         time.sleep(ROOM_CHANGE_SECONDS)
         return said
 
-    def settings(self) -> dict[str, str]:
-        """The stack's own settings, as ``up`` wrote them (stack.env)."""
-        lines = self.env_file.read_text().splitlines()
-        return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-
     def empty_caches(self) -> int:
         """Empty the page caches, as a cold start would: Redis's entries and nginx's microcache.
 

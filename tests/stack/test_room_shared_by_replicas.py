@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 
-from deploy.readiness import wait_until
+from tests.concurrency import wait_until
 
 pytestmark = pytest.mark.stack
 
