@@ -25,7 +25,8 @@ USUAL_VISITORS_PER_SECOND = 2.0
 class Phase:
     """A stretch of a scenario: campaign arrivals go linearly from ``start`` to ``end`` per second.
 
-    ``organic`` replaces the shape's usual arrivals for the phase (0: nobody new comes).
+    ``organic`` replaces the shape's usual arrivals for the phase (0: nobody new comes);
+    ``quick`` is its length in the shortened scenario (QUICK=1), if not the same.
     """
 
     name: str
@@ -33,6 +34,7 @@ class Phase:
     start: float = 0.0
     end: float | None = None
     organic: float | None = None
+    quick: float | None = None
 
     @property
     def final(self) -> float:
@@ -41,8 +43,7 @@ class Phase:
 
 class ArrivalShape:
     organic_per_second = USUAL_VISITORS_PER_SECOND
-    phases: tuple[Phase, ...] = ()
-    quick_phases: tuple[Phase, ...] = ()  # the same story, shorter: QUICK=1
+    phases: tuple[Phase, ...] = ()  # the same story shorter with QUICK=1: each phase's ``quick`` seconds
     # The report compares checkout under the peak phases with checkout under the baseline one.
     baseline_phase = "baseline"
     peak_phases: tuple[str, ...] = ()

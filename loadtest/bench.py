@@ -144,7 +144,7 @@ def main() -> int:
 
 
 def publish(name: str, report: str) -> None:
-    """Print a report and keep it under var/bench/ for the issue note."""
+    """Print a report and keep it under var/bench/, to compare with the next run."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / name).write_text(report)
     print(report)

@@ -1,7 +1,7 @@
 """What a visitor reads off the shop's pages: links, form fields, order numbers; what it knows before them.
 
-Shared by the Locust visitors and `make chaos`'s shoppers (which must not import Locust:
-it patches threads for gevent on import).
+Read by loadtest/customer.py's Customer, the one client every harness shops with, and by the
+journeys and tests that choose what to click.
 """
 
 from __future__ import annotations

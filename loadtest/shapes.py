@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from loadtest.arrivals import USUAL_VISITORS_PER_SECOND, ArrivalShape, Phase
 from loadtest.stress import Overload, Ramp
 
@@ -12,8 +14,7 @@ SECOND_WAVE = USUAL_VISITORS_PER_SECOND * 9  # 10x
 class Baseline(ArrivalShape):
     """The usual traffic: two new visitors a second, browsing, shopping and buying."""
 
-    phases = (Phase("baseline", 180),)
-    quick_phases = (Phase("baseline", 60),)
+    phases = (Phase("baseline", 180, quick=60),)
     peak_phases = ("baseline",)
 
 
@@ -25,28 +26,17 @@ class Influencer(ArrivalShape):
     """
 
     phases = (
-        Phase("baseline", 600),
-        Phase("spike", 60, 0, SPIKE),
-        Phase("spike hold", 90, SPIKE),
-        Phase("decay", 60, SPIKE, 0),
-        Phase("lull", 90),
-        Phase("second wave", 30, 0, SECOND_WAVE),
-        Phase("second wave hold", 30, SECOND_WAVE),
-        Phase("second wave decay", 30, SECOND_WAVE, 0),
+        Phase("baseline", 600, quick=45),
+        Phase("spike", 60, 0, SPIKE, quick=20),
+        Phase("spike hold", 90, SPIKE, quick=40),
+        Phase("decay", 60, SPIKE, 0, quick=20),
+        Phase("lull", 90, quick=15),
+        Phase("second wave", 30, 0, SECOND_WAVE, quick=10),
+        Phase("second wave hold", 30, SECOND_WAVE, quick=10),
+        Phase("second wave decay", 30, SECOND_WAVE, 0, quick=10),
         # The usual traffic again, long enough for a waiting room's queue to drain and the alerts
         # to resolve (a run that ended with both still engaged showed 180 s was not).
-        Phase("tail", 300),
-    )
-    quick_phases = (
-        Phase("baseline", 45),
-        Phase("spike", 20, 0, SPIKE),
-        Phase("spike hold", 40, SPIKE),
-        Phase("decay", 20, SPIKE, 0),
-        Phase("lull", 15),
-        Phase("second wave", 10, 0, SECOND_WAVE),
-        Phase("second wave hold", 10, SECOND_WAVE),
-        Phase("second wave decay", 10, SECOND_WAVE, 0),
-        Phase("tail", 30),
+        Phase("tail", 300, quick=30),
     )
     peak_phases = ("spike", "spike hold", "decay")
     last_wave_phase = "second wave decay"
@@ -55,8 +45,7 @@ class Influencer(ArrivalShape):
 class FlashSale(ArrivalShape):
     """A product with a few units; at T0 a thousand buyers arrive within ten seconds."""
 
-    phases = (Phase("baseline", 60), Phase("sale", 10, 100), Phase("after the sale", 120))
-    quick_phases = (Phase("baseline", 30), Phase("sale", 5, 100), Phase("after the sale", 60))
+    phases = (Phase("baseline", 60, quick=30), Phase("sale", 10, 100, quick=5), Phase("after the sale", 120, quick=60))
     peak_phases = ("sale", "after the sale")
     only_kinds = {"sale": ("Buyer",)}
     last_wave_phase = "sale"
@@ -66,8 +55,7 @@ class ColdStart(ArrivalShape):
     """Five times the usual traffic; at T0 every cache is emptied (Redis, nginx), under load."""
 
     organic_per_second = USUAL_VISITORS_PER_SECOND * 5
-    phases = (Phase("warm", 60), Phase("cold start", 120))
-    quick_phases = (Phase("warm", 30), Phase("cold start", 60))
+    phases = (Phase("warm", 60, quick=30), Phase("cold start", 120, quick=60))
     empties_caches_at = "cold start"
     baseline_phase = "warm"
     peak_phases = ("cold start",)
@@ -77,7 +65,7 @@ class Smoke(ArrivalShape):
     """A few visitors for a few seconds: CI checks that the harness works end to end."""
 
     organic_per_second = 1.5
-    phases = quick_phases = (Phase("smoke", 10), Phase("finish", 30, organic=0))  # time for the last to buy
+    phases = (Phase("smoke", 10), Phase("finish", 30, organic=0))  # time for the last to buy
     baseline_phase = "finish"
     peak_phases = ("smoke", "finish")
     last_wave_phase = "smoke"
@@ -100,9 +88,11 @@ def shape_for(scenario: str, *, quick: bool, rate: float | None = None) -> type[
     ``rate`` (visitors a second) is the overload's held rate; no other shape takes one.
     """
     shape = SHAPES[scenario]
-    phases = shape.quick_phases if quick else shape.phases
+    phases = shape.phases
     if rate is not None:
         if not hasattr(shape, "phases_at"):
             raise ValueError(f"the {scenario} scenario takes no rate")
-        phases = shape.phases_at(rate, quick=quick)
+        phases = shape.phases_at(rate)
+    if quick:
+        phases = tuple(replace(phase, seconds=phase.quick or phase.seconds) for phase in phases)
     return type(shape.__name__, (shape,), {"phases": phases})

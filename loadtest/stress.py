@@ -18,10 +18,10 @@ CHECKOUT_P95_BOUND_MS = 1000.0
 ERROR_SHARE_BOUND = 0.01
 RAMP_STEPS = (4, 8, 12, 16, 20, 24, 32, 40, 48, 56, 64)  # visitors a second, every kind by weight
 # Long enough for a step's buyers to reach checkout (10-20 s after arriving) and the second half
-# to show the step's steady state.
-RAMP_STEP_SECONDS = {False: 60, True: 40}
+# to show the step's steady state (full, quick).
+RAMP_STEP_SECONDS, RAMP_STEP_QUICK_SECONDS = 60, 40
 DEFAULT_OVERLOAD_RATE = 60.0  # visitors a second, when no ramp has measured the capacity
-OVERLOAD_HOLD_SECONDS = {False: 180, True: 90}
+OVERLOAD_HOLD_SECONDS, OVERLOAD_HOLD_QUICK_SECONDS = 180, 90
 
 
 def step_name(rate: float) -> str:
@@ -57,8 +57,9 @@ class Ramp(ArrivalShape):
     No campaign: the same mix as the usual traffic, so a step's rate is the shop's usual day scaled.
     """
 
-    phases = tuple(Phase(step_name(rate), RAMP_STEP_SECONDS[False], organic=rate) for rate in RAMP_STEPS)
-    quick_phases = tuple(Phase(step_name(rate), RAMP_STEP_SECONDS[True], organic=rate) for rate in RAMP_STEPS)
+    phases = tuple(
+        Phase(step_name(rate), RAMP_STEP_SECONDS, organic=rate, quick=RAMP_STEP_QUICK_SECONDS) for rate in RAMP_STEPS
+    )
     baseline_phase = step_name(RAMP_STEPS[0])
     peak_phases = tuple(step_name(rate) for rate in RAMP_STEPS[1:])
 
@@ -88,13 +89,13 @@ class Ramp(ArrivalShape):
         return None if self.failed_step else super().target(t)
 
 
-def overload_phases(rate: float, *, quick: bool) -> tuple[Phase, ...]:
+def overload_phases(rate: float) -> tuple[Phase, ...]:
     """The usual traffic for a minute, a rise over 20 s to ``rate`` visitors a second, the hold, a minute's tail."""
     campaign = max(0.0, rate - USUAL_VISITORS_PER_SECOND)
     return (
         Phase("baseline", 60),
         Phase("rise", 20, 0, campaign),
-        Phase("hold", OVERLOAD_HOLD_SECONDS[quick], campaign),
+        Phase("hold", OVERLOAD_HOLD_SECONDS, campaign, quick=OVERLOAD_HOLD_QUICK_SECONDS),
         Phase("tail", 60),
     )
 
@@ -102,8 +103,7 @@ def overload_phases(rate: float, *, quick: bool) -> tuple[Phase, ...]:
 class Overload(ArrivalShape):
     """A spike held above what the shop can serve; like the influencer's, most of it through the campaign link."""
 
-    phases = overload_phases(DEFAULT_OVERLOAD_RATE, quick=False)
-    quick_phases = overload_phases(DEFAULT_OVERLOAD_RATE, quick=True)
+    phases = overload_phases(DEFAULT_OVERLOAD_RATE)
     phases_at = staticmethod(overload_phases)  # shape_for(..., rate=N)
     hold_phase = "hold"
     peak_phases = ("rise", "hold")

@@ -5,20 +5,9 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from loadtest.chaos.harness import (
-    PAGES,
-    RECOVERY_SECONDS,
-    ScenarioResult,
-    broken_guarantees,
-    chaos_run,
-    for_seconds,
-    guarantees_in_words,
-    in_background,
-    in_seconds,
-    recorded,
-)
+from loadtest.chaos.harness import RECOVERY_SECONDS, BrokenGuarantees, ScenarioResult, chaos_run, in_seconds, recorded
 from loadtest.faultproxy import FaultProxy
-from loadtest.shoppers import Tally, browse_while, customers_while
+from loadtest.shoppers import PAGES, Tally, browse_while, customers_while, for_seconds, in_background
 
 REDIS = ("127.0.0.1", 6379)
 POSTGRES = ("127.0.0.1", 5432)
@@ -44,18 +33,13 @@ def broker_down(*, quick: bool) -> ScenarioResult:
         processed_within = time.monotonic() - restored
         during = [e for e in recorded(s, "checkout") if cut_at <= e["at"] <= restored_at]
     accepted = sum(e["outcome"] == "order" for e in during)
-    guarantees = broken_guarantees(audit)
-    passed = (
-        bool(during)
-        and accepted == len(during)
-        and processed_within <= RECOVERY_SECONDS
-        and not any(guarantees.values())
-    )
+    guarantees = BrokenGuarantees.of(audit)
+    passed = bool(during) and accepted == len(during) and processed_within <= RECOVERY_SECONDS and not guarantees
     return ScenarioResult(
         "broker-down",
         passed,
         f"broker cut {outage} s: {accepted}/{len(during)} checkouts in the outage "
-        f"accepted; every order processed {in_seconds(processed_within)} after its return; {guarantees_in_words(guarantees)}",
+        f"accepted; every order processed {in_seconds(processed_within)} after its return; {guarantees}",
         {
             "outage_seconds": outage,
             "checkouts_during_outage": len(during),
@@ -92,7 +76,7 @@ def database_down(*, quick: bool) -> ScenarioResult:
         if a.at > restored_at and a.kind == "add to cart" and a.status == 200
     ]
     back = min(after) if after else None
-    guarantees = broken_guarantees(audit)
+    guarantees = BrokenGuarantees.of(audit)
     pages_ok = sum(a.status == 200 for a in pages)
     writes_clean = sum(a.status == 503 and a.retry_after is not None for a in writes)
     passed = (
@@ -101,14 +85,14 @@ def database_down(*, quick: bool) -> ScenarioResult:
         and writes_clean == len(writes)
         and back is not None
         and back <= 10
-        and not any(guarantees.values())
+        and not guarantees
     )
     return ScenarioResult(
         "database-down",
         passed,
         f"database cut {outage} s: {pages_ok}/{len(pages)} warm pages 200, "
         f"{writes_clean}/{len(writes)} cart and checkout posts 503 with Retry-After; first cart after its "
-        f"return {in_seconds(back)} later; {guarantees_in_words(guarantees)}",
+        f"return {in_seconds(back)} later; {guarantees}",
         {
             "outage_seconds": outage,
             "warm_pages": len(pages),

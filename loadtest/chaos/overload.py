@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from deploy.stack import ROOT, Stack
-from loadtest.chaos.harness import ScenarioResult, broken_guarantees, chaos_run, guarantees_in_words, in_background
+from loadtest.chaos.harness import BrokenGuarantees, ScenarioResult, chaos_run
 from loadtest.record import percentile, read_events
-from loadtest.shoppers import customers_while
+from loadtest.shoppers import customers_while, in_background
 
 SCRIPT = ROOT / "loadtest" / "overload.lua"
 CONNECTIONS = 160  # many, each pausing long: the offered rate hardly depends on how fast replies come
@@ -99,7 +99,7 @@ def overload(*, quick: bool) -> ScenarioResult:
     refused = [ms for status, ms in searches if status in (429, 503)]
     other = sorted({status for status, _ in searches if status not in (200, 429, 503)})
     refused_p99 = percentile(refused, 0.99)
-    guarantees = broken_guarantees(audit)
+    guarantees = BrokenGuarantees.of(audit)
     arrived = len(searches) / loaded
     passed = (
         arrived >= 0.9 * offered
@@ -109,7 +109,7 @@ def overload(*, quick: bool) -> ScenarioResult:
         and before is not None
         and during is not None
         and during <= 2 * before
-        and not any(guarantees.values())
+        and not guarantees
     )
     comparison = (
         f"checkout p99 {_ms(before)} before, {_ms(during)} overloaded ({during / before:.2f}x)"
@@ -119,7 +119,7 @@ def overload(*, quick: bool) -> ScenarioResult:
     summary = (
         f"capacity {capacity:.0f} pages/s, {OVERLOAD}x offered: {arrived:.0f}/s arrived ({arrived / capacity:.1f}x), "
         f"{len(refused)} of {len(searches)} answered 503/429, p99 {_ms(refused_p99)} at nginx"
-        f"{'; other statuses ' + str(other) if other else ''}; {comparison}; {guarantees_in_words(guarantees)}"
+        f"{'; other statuses ' + str(other) if other else ''}; {comparison}; {guarantees}"
     )
     return ScenarioResult(
         "overload",

@@ -10,21 +10,11 @@ import threading
 import time
 from collections import Counter
 
-from loadtest.chaos.harness import (
-    PAGES,
-    RECOVERY_SECONDS,
-    ScenarioResult,
-    broken_guarantees,
-    chaos_run,
-    for_seconds,
-    guarantees_in_words,
-    in_background,
-    in_seconds,
-    wait_until,
-)
+from deploy.readiness import wait_until
+from loadtest.chaos.harness import RECOVERY_SECONDS, BrokenGuarantees, ScenarioResult, chaos_run, in_seconds
 from loadtest.chaos.outages import broker_down, database_down
 from loadtest.chaos.overload import overload
-from loadtest.shoppers import browse_while, customers_buy, customers_while
+from loadtest.shoppers import PAGES, browse_while, customers_buy, customers_while, for_seconds, in_background
 
 
 def worker_killed(*, quick: bool) -> ScenarioResult:
@@ -43,18 +33,15 @@ def worker_killed(*, quick: bool) -> ScenarioResult:
         recovered = time.monotonic()
         audit = s.audit()
         processed_within = time.monotonic() - recovered
-    guarantees = broken_guarantees(audit)
+    guarantees = BrokenGuarantees.of(audit)
     passed = (
-        outcomes["order"] == orders
-        and restart is not None
-        and processed_within <= RECOVERY_SECONDS
-        and not any(guarantees.values())
+        outcomes["order"] == orders and restart is not None and processed_within <= RECOVERY_SECONDS and not guarantees
     )
     return ScenarioResult(
         "worker-killed",
         passed,
         f"{outcomes['order']}/{orders} orders accepted; worker back after "
-        f"{in_seconds(restart)}; every order processed {in_seconds(processed_within)} after that; {guarantees_in_words(guarantees)}",
+        f"{in_seconds(restart)}; every order processed {in_seconds(processed_within)} after that; {guarantees}",
         {
             "orders": orders,
             "accepted": outcomes["order"],
@@ -120,18 +107,15 @@ def flash_sale(*, quick: bool) -> ScenarioResult:
         )
         audit = s.audit()
     server_errors = sum(n for kind, n in s.tally.statuses.items() if kind.rsplit(" ", 1)[1].startswith("5"))
-    guarantees = broken_guarantees(audit)
+    guarantees = BrokenGuarantees.of(audit)
     passed = (
-        audit["featured_sold"] == stock
-        and audit["featured_stock_left"] == 0
-        and server_errors == 0
-        and not any(guarantees.values())
+        audit["featured_sold"] == stock and audit["featured_stock_left"] == 0 and server_errors == 0 and not guarantees
     )
     return ScenarioResult(
         "flash-sale",
         passed,
         f"{audit['featured_sold']} of {stock} sold to {buyers} buyers, stock left "
-        f"{audit['featured_stock_left']}, {server_errors} 5xx; {guarantees_in_words(guarantees)}",
+        f"{audit['featured_stock_left']}, {server_errors} 5xx; {guarantees}",
         {
             "stock": stock,
             "buyers": buyers,
@@ -148,14 +132,14 @@ def _no_failures(name: str, s, audit: dict, fault: str, measured: dict) -> Scena
     """The pass of faults customers must not notice: no failed request, no order lost or doubled."""
     failed = Counter(s.tally.failed)
     requests = sum(s.tally.statuses.values())
-    guarantees = broken_guarantees(audit)
-    passed = not failed and not any(guarantees.values())
+    guarantees = BrokenGuarantees.of(audit)
+    passed = not failed and not guarantees
     return ScenarioResult(
         name,
         passed,
         f"{fault}; {sum(failed.values())} of {requests} requests failed"
         f"{' (' + ', '.join(f'{k}: {n}' for k, n in failed.items()) + ')' if failed else ''}; "
-        f"{audit['orders']} orders; {guarantees_in_words(guarantees)}",
+        f"{audit['orders']} orders; {guarantees}",
         {**measured, "requests": requests, "failed": dict(failed), "orders": audit["orders"], **guarantees},
     )
 

@@ -7,18 +7,14 @@ the pace and the cap below can only hold if the replicas share the room.
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import re
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 
+from loadtest.customer import Customer, answered
 from tests.concurrency import wait_until
 
 pytestmark = pytest.mark.stack
@@ -32,29 +28,28 @@ def room_left_off(stack):
     stack.waitingroom("reset")
 
 
-class Visitor:
-    """A browser-like client with its own cookies and address, always talking to the same replica."""
+class Visitor(Customer):
+    """A customer of the JSON API with an address of their own, always talking to the same replica."""
 
     count = 0
 
     def __init__(self, base_url: str) -> None:
+        super().__init__(base_url, accept="application/json")
         Visitor.count += 1
-        self.base_url = base_url
         # What nginx would add for this visitor (the stack trusts one proxy).
-        self.address = f"10.{Visitor.count // 65536 % 256}.{Visitor.count // 256 % 256}.{Visitor.count % 256}"
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.forwarded_for = f"10.{Visitor.count // 65536 % 256}.{Visitor.count // 256 % 256}.{Visitor.count % 256}"
 
     def visit(self, path: str = "/") -> dict:
-        headers = {"Accept": "application/json", "X-Forwarded-For": self.address}
-        request = urllib.request.Request(self.base_url + path, headers=headers)
-        try:
-            with self.opener.open(request, timeout=10) as response:
-                body = response.read()
-                kind = response.headers.get("Content-Type", "")
-        except urllib.error.HTTPError as error:
-            return {"status": f"http {error.code}"}
-        return json.loads(body) if "application/json" in kind else {"status": "admitted"}
+        """The room's answer (its JSON), or admitted: one request, no line followed."""
+        headers = {"Accept": self.accept, "X-Forwarded-For": self.forwarded_for}
+        response = self.send("GET", path, label="room", headers=headers)
+        if not answered(response):
+            return {"status": f"http {response.status_code}"}
+        return (
+            response.json()
+            if "application/json" in response.headers.get("Content-Type", "")
+            else {"status": "admitted"}
+        )
 
 
 def wait_until_every_replica_queues(stack, timeout: float = 15) -> None:
@@ -133,15 +128,11 @@ def test_the_admin_switches_every_replica(stack):
         "boss@example.com",
         extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
     )
-    admin = Visitor(stack.url)
-    login_page = admin.opener.open(f"{stack.url}/admin/login/", timeout=10).read().decode()
-    post(admin, "/admin/login/", login_page, {"username": "boss", "password": password, "next": "/admin/"})
-    change = "/admin/resilience/waitingroomconfig/1/change/"
-    form_page = admin.opener.open(stack.url + change, timeout=10).read().decode()
-    post(
+    admin = Customer(stack.url)
+    admin_post(admin, "/admin/login/", {"username": "boss", "password": password, "next": "/admin/"})
+    admin_post(
         admin,
-        change,
-        form_page,
+        "/admin/resilience/waitingroomconfig/1/change/",
         {
             "mode": "off",
             "total_active_users": "1",
@@ -168,9 +159,10 @@ def test_the_admin_switches_every_replica(stack):
     assert wait_until(all_open, 15, interval=0.3), open_replicas
 
 
-def post(visitor: Visitor, path: str, page: str, fields: dict[str, str]) -> None:
+def admin_post(admin: Customer, path: str, fields: dict[str, str]) -> None:
+    """Fill in and send the admin's form at ``path`` (its CSRF token is in the page: the admin is never cached)."""
+    page = admin.send("GET", path, label="admin").text
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token}).encode()
-    request = urllib.request.Request(visitor.base_url + path, data=data, headers={"Referer": visitor.base_url + path})
-    with visitor.opener.open(request, timeout=10) as response:
-        assert response.status == 200
+    data, referer = {**fields, "csrfmiddlewaretoken": token}, {"Referer": admin.base_url + path}
+    sent = admin.send("POST", path, label="admin", data=data, headers=referer)
+    assert sent.status_code == 200, sent.status_code

@@ -71,11 +71,13 @@ def test_a_killed_worker_is_started_again_and_confirms_the_orders_placed_meanwhi
 
     os.kill(worker, signal.SIGKILL)
     killed = time.monotonic()
-    order_url, opener = place_order(stack.url)  # queued while no worker runs
+    customer = place_order(stack.url)  # queued while no worker runs
 
-    assert "/orders/" in order_url
+    assert "/orders/" in customer.order_url
     assert wait_until(lambda: stack.pid("worker") not in (0, worker), timeout=RESTART_SECONDS)
-    assert wait_until(lambda: "Your order is confirmed" in get(order_url, opener)[1], timeout=RESTART_SECONDS + 15)
+    assert wait_until(
+        lambda: "Your order is confirmed" in get(customer.order_url, customer).text, timeout=RESTART_SECONDS + 15
+    )
     print(f"the worker confirmed an order {time.monotonic() - killed:.1f} s after it was killed")
     assert not any(map(alive, pool)), "the old worker's pool processes outlived it"
 
