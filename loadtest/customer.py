@@ -281,7 +281,8 @@ class Customer:
             if outcome == "order":
                 self.order_url = urljoin(self.base_url + "/", response.headers["Location"])
                 token = self.order_url.rstrip("/").rsplit("/", 1)[-1]
-                self.note("buyer", outcome="order", order_token=token, order_number=self.order_number(read_order))
+                number = self.order_number() if read_order else ""
+                self.note("buyer", outcome="order", order_token=token, order_number=number)
                 return outcome
             if outcome != "retry":
                 self.note("buyer", outcome=outcome, status=response.status_code, step="checkout")
@@ -290,10 +291,8 @@ class Customer:
         self.note("buyer", outcome="gave_up", status=response.status_code, step="checkout")
         return "gave_up"
 
-    def order_number(self, read: bool = True) -> str:
-        """The order's number as its status page shows it ("" unread, or if the page did not answer)."""
-        if not read:
-            return ""
+    def order_number(self) -> str:
+        """The order's number as its status page shows it ("" if the page did not answer)."""
         response = self.send("GET", self.order_url, label="order status")
         found = ORDER_NUMBER.search(response.text) if answered(response) else None
         return found.group(0) if found else ""

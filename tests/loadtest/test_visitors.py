@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from deploy.stack import ROOT
 from loadtest.customer import Customer, GaveUp
 from loadtest.record import Recorder
 
@@ -30,7 +31,7 @@ def answer(status: int, queued: bool = False, body: bytes = b"<html>a page</html
 
 
 QUEUED, BUSY, LIMITED, PAGE = answer(200, True), answer(503), answer(429), answer(200)
-STILL_IN_LINE = answer(503, body=Path("deploy/nginx/errors/50x-in-line.html").read_bytes())
+STILL_IN_LINE = answer(503, body=(ROOT / "deploy" / "nginx" / "errors" / "50x-in-line.html").read_bytes())
 
 
 def follow(answers: list[requests.Response], tmp_path: Path) -> tuple[str, Customer, list[dict]]:
