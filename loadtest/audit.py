@@ -4,7 +4,7 @@ Runs inside the stack's own settings (loadtest/run.py sets DJANGO_SETTINGS_MODUL
 ENV_FILE), so it reads the shop's database, the fake gateway's ledger and the mail the
 stack sent exactly as the shop wrote them.
 
-    python -m loadtest.audit prepare --folder F --featured-stock 100000
+    python -m loadtest.audit prepare --folder F --featured-stock 100000 [--catalog-stock 100000]
     python -m loadtest.audit check --folder F --record R --settle-seconds 180
 """
 
@@ -26,8 +26,9 @@ SUBJECT = re.compile(r"^Subject: .* order (SP-[0-9A-Z]{4}-[0-9A-Z]{4}) is confir
 FEATURED_CATEGORY = "fitness"  # the influencer's post is about a yoga mat
 
 
-def prepare(folder: Path, featured_stock: int) -> dict:
-    """Give the featured product its stock; write what visitors may know and the stock before the run."""
+def prepare(folder: Path, featured_stock: int, catalog_stock: int = 0) -> dict:
+    """Give the featured product its stock (and every product at least ``catalog_stock``); write
+    what visitors may know and the stock before the run."""
     from django.db import transaction
 
     from resilience.caching import namespace_bump
@@ -38,6 +39,10 @@ def prepare(folder: Path, featured_stock: int) -> dict:
     featured = Product.objects.filter(category__slug=FEATURED_CATEGORY, is_active=True).order_by("id").first()
     with transaction.atomic():
         stock_adjust(product_id=featured.pk, delta=featured_stock - featured.stock)
+        for product_id, stock in Product.objects.filter(is_active=True, stock__lt=catalog_stock).values_list(
+            "id", "stock"
+        ):
+            stock_adjust(product_id=product_id, delta=catalog_stock - stock)
         namespace_bump(CATALOG)
     products = list(Product.objects.filter(is_active=True).order_by("id").values_list("slug", flat=True))
     words = sorted({word.lower() for name in Product.objects.values_list("name", flat=True) for word in name.split()})
@@ -126,11 +131,12 @@ def main() -> int:
     parser.add_argument("--folder", type=Path, required=True, help="where before.json and catalog.json live")
     parser.add_argument("--record", type=Path, help="the visitors' record (check)")
     parser.add_argument("--featured-stock", type=int, default=100_000)
+    parser.add_argument("--catalog-stock", type=int, default=0, help="every product gets at least this many units")
     parser.add_argument("--settle-seconds", type=float, default=180)
     args = parser.parse_args()
     django.setup()
     if args.step == "prepare":
-        result = prepare(args.folder, args.featured_stock)
+        result = prepare(args.folder, args.featured_stock, args.catalog_stock)
     else:
         result = check(args.folder, args.record, args.settle_seconds)
     json.dump(result, sys.stdout)

@@ -63,6 +63,19 @@ def test_preparing_gives_the_featured_product_its_stock_and_writes_what_visitors
 
 
 @pytest.mark.django_db
+def test_preparing_a_capacity_run_stocks_every_product_and_counts_that_as_the_stock_before(shop, tmp_path):
+    ProductFactory(category=shop["featured"].category, stock=200)
+
+    prepare(tmp_path / "ramp", featured_stock=10, catalog_stock=50)
+
+    stocks = dict(Product.objects.values_list("id", "stock"))
+    before = json.loads((tmp_path / "ramp" / "before.json").read_text())
+    assert stocks[shop["featured"].pk] == 50 and stocks[shop["other"].pk] == 50
+    assert sorted(stocks.values()) == [50, 50, 200]  # nothing taken from a product that had more
+    assert before["stock"] == {str(pk): stock for pk, stock in stocks.items()}
+
+
+@pytest.mark.django_db
 def test_an_honest_run_passes_every_check(shop):
     buy(shop, shop["featured"], 2)
     buy(shop, shop["other"])
