@@ -10,9 +10,9 @@ whichever takes a short lock, reads every process's figures and moves the room's
   safety maximum, WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE). No ceiling is guessed in advance.
 - When a signal goes over its target the room engages, at the pace the shop was actually
   admitting over the last window (the capacity it just showed; while open, every newcomer who
-  reached the app, each counted once by address) times a factor, and cuts again at most once in
-  WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays over (multiplicative decrease):
-  by target / signal, so in proportion to how far over it is, and never by more than the factor.
+  reached the app, each counted once by address) times a factor, and cuts by
+  that factor again at most once in WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays
+  over (multiplicative decrease).
 - While admissions rise fast (by WAITINGROOM_ADAPTIVE_RISE or more from one window to the next)
   the room engages before a signal reaches its target, once the signal is past half its target
   and scaled by that rise would pass it:
@@ -167,14 +167,7 @@ def decide(
             return replace(previous, measured=measured, reason=reason), 0.0
         # Engaging: from the pace the shop was overloaded at, not from a configured ceiling...
         start = min(previous.pace, admitted_per_minute) if previous.engaged else admitted_per_minute
-        cut = get_setting("WAITINGROOM_ADAPTIVE_DECREASE")
-        if previous.engaged:
-            # ...and once engaged, the pace is near capacity: a signal just over its target says
-            # it is just over, so the cut is in proportion (target / signal, as a gradient
-            # limiter scales its limit), at most the factor. A full cut for every small
-            # excursion ratcheted the pace down to a third of capacity in a 3-minute overload.
-            cut = max(cut, targets[signal] / measured[signal])
-        pace = start * cut
+        pace = start * get_setting("WAITINGROOM_ADAPTIVE_DECREASE")
         if not previous.engaged and known_before:
             # ...and no faster than the window whose visitors the signals are showing now.
             pace = min(pace, admitted_before_per_minute)
