@@ -21,9 +21,8 @@ whichever takes a short lock, reads every process's figures and moves the room's
   before any loss, RFC 9406). It engages at no more than the last window but one admitted: that
   window's visitors are the load the signal shows.
 - While engaged and every signal is under half its target the pace climbs by a share of itself
-  once a round trip (the same wait as between cuts, counted from the last cut or climb: what a
-  change does shows only after it), with no fixed ceiling, so it finds capacity that replicas
-  added, and only while the
+  each second (no fixed ceiling, so it finds capacity that replicas added), but not within a
+  round trip of a cut (the same wait as between cuts), and only while the
   pace is used: a pace far above what is being admitted says nothing about what the shop can
   take (as TCP grows its window only while the sender fills it, RFC 7661). Between half the
   target and the target it holds: the visitors let in at the last pace have not all reached
@@ -64,7 +63,6 @@ class Decision:
     measured: dict[str, float]  # signal -> worst recent p95 over all processes, seconds
     reason: str
     decreased_at: float = 0.0  # when the pace was last cut (epoch seconds)
-    increased_at: float = 0.0  # when it last climbed
 
 
 class Pressure:
@@ -185,20 +183,16 @@ def decide(
     if ratio >= 0.5:
         reason = f"{signal} p95 {measured[signal] * 1000:.0f} ms is within its target, over half: the pace holds"
         return replace(previous, measured=measured, reason=reason), calm_since
-    # The calm right after a change is the lull before those let in at the new pace reach
-    # checkout: a climb waits a round trip after the last cut or climb, as TCP grows its window
-    # once a round trip. Climbing every second meanwhile (2% a second, 1.8x by the time the
-    # signals showed it) overshot to 55 visitors/s at twice a capacity of 40.
-    changed, since = max((previous.decreased_at, "cut"), (previous.increased_at, "raised"))
-    if now - changed < get_setting("WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS"):
+    since_cut = now - previous.decreased_at
+    if since_cut < get_setting("WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS"):
+        # The calm right after a cut is the lull before those let in meanwhile reach checkout.
         reason = (
-            f"every signal under half its target; the pace was {since} {now - changed:.0f} s ago"
-            " and holds until that shows"
+            f"every signal under half its target; the pace was cut {since_cut:.0f} s ago and holds until that shows"
         )
         return replace(previous, measured=measured, reason=reason), calm_since
     pace = min(ceiling, previous.pace * (1 + get_setting("WAITINGROOM_ADAPTIVE_INCREASE")))
     reason = "every signal under half its target: the pace climbs"
-    return replace(previous, pace=pace, measured=measured, reason=reason, increased_at=now), calm_since
+    return Decision(True, pace, measured, reason, previous.decreased_at), calm_since
 
 
 pressure = Pressure()
@@ -273,12 +267,7 @@ def read_decision() -> tuple[Decision, float]:
         return _READY, 0.0
     measured = {signal: float(state[signal]) for signal in SIGNALS if signal in state}
     decision = Decision(
-        state["engaged"] == "1",
-        float(state["pace"]),
-        measured,
-        state["reason"],
-        float(state.get("decreased_at", 0)),
-        float(state.get("increased_at", 0)),
+        state["engaged"] == "1", float(state["pace"]), measured, state["reason"], float(state.get("decreased_at", 0))
     )
     return decision, float(state.get("calm_since", 0))
 
@@ -321,7 +310,6 @@ def steer(config: RoomConfig) -> Decision:
             "reason": decision.reason,
             "calm_since": calm_since,
             "decreased_at": decision.decreased_at,
-            "increased_at": decision.increased_at,
             **{signal: decision.measured.get(signal, 0.0) for signal in SIGNALS},
         },
     )
