@@ -114,11 +114,6 @@ DEFAULTS: dict[str, object] = {
     # slow request in a quiet process engaged the room in a spike the shop was serving.
     "WAITINGROOM_ADAPTIVE_MIN_SAMPLES": 20,
     "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # over target: the pace is the admissions' pace times this
-    # Open, admissions that grew by this factor from one window to the next engage the room as
-    # soon as a signal past half its target, times the factor, passes it. The influencer spike grows 1.2-1.3x a
-    # window by the time it loads the shop (never engaged early); an overload rising to twice
-    # capacity in 20 s grew 1.9x as the queue signal passed half its target.
-    "WAITINGROOM_ADAPTIVE_RISE": 1.5,
     # ...under half of every target: it grows by this share of itself each second, if used (between
     # half and the target it holds: visitors reach checkout 20-30 s after they are let in). At 1% a
     # second an overload run at twice capacity sold 4.1 orders/s against 7.5 at 2%, both with

@@ -13,13 +13,6 @@ whichever takes a short lock, reads every process's figures and moves the room's
   reached the app, each counted once by address) times a factor, and cuts by
   that factor again at most once in WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays
   over (multiplicative decrease).
-- While admissions rise fast (by WAITINGROOM_ADAPTIVE_RISE or more from one window to the next)
-  the room engages before a signal reaches its target, once the signal is past half its target
-  and scaled by that rise would pass it:
-  the signals lag admissions by a visit's length, so by the time they cross, a fast rise has let
-  in far more than the shop can serve (as HyStart ends TCP's slow start on a delay that grows,
-  before any loss, RFC 9406). It engages at no more than the last window but one admitted: that
-  window's visitors are the load the signal shows.
 - While engaged and every signal is under half its target the pace climbs by a share of itself
   each second (no fixed ceiling, so it finds capacity that replicas added), but not within a
   round trip of a cut (the same wait as between cuts), and only while the
@@ -130,7 +123,6 @@ def decide(
     config: RoomConfig,
     measured: dict[str, float],
     admitted_per_minute: float,
-    admitted_before_per_minute: float,
     waiting: int,
     now: float,
     calm_since: float,
@@ -138,40 +130,22 @@ def decide(
     """The next decision from the last one and what was measured; also when calm began (0: not calm).
 
     ``admitted_per_minute`` is the pace the room let visitors in at over the last window,
-    straight in or from the queue: what the shop was serving when the signals were read;
-    ``admitted_before_per_minute`` the same over the window before it.
+    straight in or from the queue: what the shop was serving when the signals were read.
     """
     targets = {"queue": config.target_queue_ms / 1000, "latency": config.target_latency_ms / 1000}
     ratio, signal = max(((measured[s] / targets[s], s) for s in measured), default=(0.0, ""))
     ceiling = float(get_setting("WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE"))  # a safety maximum, not a guess
     floor = float(min(config.min_users_per_minute, ceiling))
-    # Below the floor the window before says nothing (a shop just started, a quiet night).
-    known_before = admitted_before_per_minute >= max(floor, 1.0)
-    rise = admitted_per_minute / admitted_before_per_minute if known_before else 1.0
-    # A rise alone is no reason: the signal itself must be past half its target, so a fast rise
-    # from a quiet shop (a 43 ms latency in an 8x rise, at twice capacity) is not mistaken for
-    # an overload and paced at the quiet window's few visitors.
-    rising_past = (
-        not previous.engaged and ratio >= 0.5 and rise >= get_setting("WAITINGROOM_ADAPTIVE_RISE") and ratio * rise > 1
-    )
-    if ratio > 1 or rising_past:
+    if ratio > 1:
         reason = f"{signal} p95 {measured[signal] * 1000:.0f} ms is over its target of {targets[signal] * 1000:.0f} ms"
-        if ratio <= 1:
-            reason = (
-                f"admissions rose {rise:.1f}x in a window and {signal} p95 {measured[signal] * 1000:.0f} ms, "
-                f"past half its target of {targets[signal] * 1000:.0f} ms, would pass it at that rise"
-            )
         since_cut = now - previous.decreased_at
         if previous.engaged and since_cut < get_setting("WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS"):
             reason += f"; the pace was cut {since_cut:.0f} s ago and holds until that shows"
             return replace(previous, measured=measured, reason=reason), 0.0
-        # Engaging: from the pace the shop was overloaded at, not from a configured ceiling...
+        # Engaging: from the pace the shop was overloaded at, not from a configured ceiling.
         start = min(previous.pace, admitted_per_minute) if previous.engaged else admitted_per_minute
-        pace = start * get_setting("WAITINGROOM_ADAPTIVE_DECREASE")
-        if not previous.engaged and known_before:
-            # ...and no faster than the window whose visitors the signals are showing now.
-            pace = min(pace, admitted_before_per_minute)
-        return Decision(True, min(ceiling, max(floor, pace)), measured, reason, decreased_at=now), 0.0
+        pace = min(ceiling, max(floor, start * get_setting("WAITINGROOM_ADAPTIVE_DECREASE")))
+        return Decision(True, pace, measured, reason, decreased_at=now), 0.0
     if not previous.engaged:
         return Decision(False, ceiling, measured, "every signal is within its target"), 0.0
     calm_since = (calm_since or now) if ratio < 0.5 else 0.0
@@ -232,7 +206,7 @@ class _Current:
         if newcomers:
             this_second = newcomers_key(int(time.time()))
             pipe.pfadd(this_second, *newcomers)
-            pipe.expire(this_second, 2 * get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS") + 2)  # two windows
+            pipe.expire(this_second, get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS") + 2)
         pipe.execute()
         if client.set(room_key("adaptive:lock"), "1", nx=True, px=900):
             steer(config)
@@ -246,14 +220,14 @@ def newcomers_key(second: int) -> str:
     return room_key(f"newcomers:{second}")
 
 
-def newcomers_per_minute(window: float, *, windows_ago: int = 0) -> float:
-    """Distinct newcomers who reached the app over a window (the last one, or one before), a minute.
+def newcomers_per_minute(window: float) -> float:
+    """Distinct newcomers who reached the app over the last window, every process's together, a minute.
 
-    Every process's together. A HyperLogLog a second (0.8% standard error, 12 KB at most each):
-    PFCOUNT over the window's keys counts their union, so a visitor seen by two replicas counts once.
+    A HyperLogLog a second (0.8% standard error, 12 KB at most each): PFCOUNT over the window's
+    keys counts their union, so a visitor seen by two replicas counts once.
     """
-    end = int(time.time()) - windows_ago * int(window)
-    keys = [newcomers_key(second) for second in range(end - int(window) + 1, end + 1)]
+    now = int(time.time())
+    keys = [newcomers_key(second) for second in range(now - int(window) + 1, now + 1)]
     return room_redis().pfcount(*keys) * 60 / window
 
 
@@ -283,21 +257,17 @@ def steer(config: RoomConfig) -> Decision:
     previous, calm_since = read_decision()
     window = get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS")
     seconds, micros = client.time()  # the clock the room's scripts stamp admissions with
-    now = seconds + micros / 1e6
-    admitted = client.zcount(room_key("admissions"), now - window, "+inf") * 60 / window
-    admitted_before = client.zcount(room_key("admissions"), now - 2 * window, f"({now - window}") * 60 / window
+    admitted = client.zcount(room_key("admissions"), seconds + micros / 1e6 - window, "+inf") * 60 / window
     if not previous.engaged:
         # Open, the room gives a pass only on responses no shared cache keeps (middleware._open),
         # so its admissions miss the newcomers whose pages were cacheable; engaged, it admits
         # every newcomer. Counting each newcomer once while open measures the same thing.
         admitted = max(admitted, newcomers_per_minute(window))
-        admitted_before = max(admitted_before, newcomers_per_minute(window, windows_ago=1))
     decision, calm_since = decide(
         previous,
         config=config,
         measured=measured,
         admitted_per_minute=admitted,
-        admitted_before_per_minute=admitted_before,
         waiting=client.zcard(room_key("queue")),
         now=time.time(),
         calm_since=calm_since,
