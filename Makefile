@@ -98,7 +98,7 @@ manage: install
 
 ## bench: requests/s through nginx with 1 and 3 replicas, microcache and static ceiling; database connections
 ## kept per thread against one per request (wrk, one run each)
-bench: install system-packages
+bench: install-dev system-packages
 	$(PY) -m loadtest.bench
 	$(PY) -m loadtest.bench_connections
 

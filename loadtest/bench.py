@@ -22,11 +22,12 @@ import shutil
 import subprocess
 import sys
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.stack import Stack
+from loadtest.customer import Customer
+from loadtest.pages import PRODUCT_LINK
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "var" / "bench"
@@ -75,17 +76,14 @@ def bench_stack(web: int) -> Stack:
 
 def a_product_path(stack: Stack) -> str:
     """The path of the first product the catalog lists."""
-    with urllib.request.urlopen(f"{stack.url}/", timeout=10) as response:
-        return re.search(r'href="(/products/[\w-]+/)"', response.read().decode()).group(1)
+    return PRODUCT_LINK.search(Customer(stack.url).page("/")).group(1)
 
 
 def publish_static_copy(stack: Stack) -> str:
     """Save the rendered catalog page as a static file nginx serves: the ceiling."""
-    with urllib.request.urlopen(f"{stack.url}/", timeout=10) as response:
-        page = response.read()
     target = ROOT / "staticfiles" / "bench" / "catalog.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(page)
+    target.write_text(Customer(stack.url).page("/"), encoding="utf-8")
     return f"{stack.url}/static/bench/catalog.html"
 
 

@@ -209,6 +209,19 @@ class Customer:
                 self.note("left the line", waited=time.time() - joined, why=why, via=self.accept)
             raise
 
+    def room_answer(self, path: str = "/", *, forwarded_for: str = "") -> dict:
+        """The room's answer to one request for ``path`` (its JSON), or ``{"status": "admitted"}``; no line followed.
+
+        ``forwarded_for`` is the address nginx would add, for a replica asked straight (it trusts one proxy).
+        """
+        headers = {"Accept": "application/json", **({"X-Forwarded-For": forwarded_for} if forwarded_for else {})}
+        response = self.send("GET", path, label="waiting room", headers=headers)
+        if not answered(response):
+            return {"status": f"http {response.status_code}"}
+        if response.headers.get("Content-Type", "").startswith("application/json"):
+            return response.json()
+        return {"status": "admitted"}
+
     def page_state(self, *, wait_in_line: bool = False) -> dict | None:
         """What the page script shows (cart count, CSRF token), as shop/static/shop/js/cart-state.js gets it.
 

@@ -10,18 +10,17 @@ actually had. Runs its own `make stack` (3 replicas) and stops it.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from deploy.stack import Stack  # noqa: E402
 from loadtest.bench import publish  # noqa: E402
+from loadtest.customer import Customer  # noqa: E402
 
 
 @dataclass
@@ -31,30 +30,16 @@ class Outcome:
     actual: float
 
 
-def visit(url: str, address: str, cookies: dict[str, str]) -> dict:
-    headers = {"Accept": "application/json", "X-Forwarded-For": address}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    request = urllib.request.Request(url, headers=headers)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            cookies[name] = rest.split(";", 1)[0]
-        body = response.read()
-        if "application/json" not in response.headers.get("Content-Type", ""):
-            return {"status": "admitted"}
-        return json.loads(body)
-
-
 def one_visitor(number: int, url: str, poll_every: float, outcomes: list, lock: threading.Lock) -> None:
-    address, cookies = f"10.77.{number // 256}.{number % 256}", {}
+    # Straight to a replica, with the address nginx would forward for this visitor.
+    visitor, address = Customer(url), f"10.77.{number // 256}.{number % 256}"
     joined = time.monotonic()
-    first = visit(url, address, cookies)
+    first = visitor.room_answer(forwarded_for=address)
     if first["status"] != "queued":
         return  # let in at once: nothing to estimate
     while time.monotonic() - joined < 600:
         time.sleep(poll_every)
-        if visit(url, address, cookies)["status"] == "admitted":
+        if visitor.room_answer(forwarded_for=address)["status"] == "admitted":
             # The visitor notices on their next poll: count the wait until the poll before,
             # plus half an interval, the expected moment of admission.
             actual = time.monotonic() - joined - poll_every / 2
@@ -95,7 +80,7 @@ def run(args: argparse.Namespace, outcomes: list[Outcome], lock: threading.Lock)
         stack.manage("waitingroom", "reset")
         threads = []
         for number in range(args.visitors):
-            url = f"http://127.0.0.1:{stack.web_ports[number % len(stack.web_ports)]}/"
+            url = stack.replica_urls[number % len(stack.replica_urls)]
             thread = threading.Thread(target=one_visitor, args=(number, url, args.poll_every, outcomes, lock))
             thread.start()
             threads.append(thread)
