@@ -72,9 +72,8 @@ DEFAULT_CONFIGURATIONS = "stampede,stampede-no-room,2023"
 SCENARIO_CONFIGURATIONS = {"ramp": "stampede,2023", "overload": "stampede"}
 SALE_UNITS = {False: 100, True: 50}  # the flash sale's stock (full, quick)
 # The ramp and the overload measure what the machine serves: a buyer told "sold out" costs the
-# shop far less than an order, so a catalog selling out would overstate it (a ramp on the seeded
-# stock told 1,435 of 3,888 buyers "sold out" and measured 56 visitors/s). Every product gets
-# this many units there; the influencer keeps the seeded stock, as a real shop would have it.
+# shop far less than an order, so a catalog selling out would overstate it (README, "Measured
+# here"). Every product gets this many units there; the influencer keeps the seeded stock.
 SCENARIO_CATALOG_STOCK = {"ramp": 100_000, "overload": 100_000}
 
 
