@@ -39,10 +39,7 @@ def prepare(folder: Path, featured_stock: int, catalog_stock: int = 0) -> dict:
     featured = Product.objects.filter(category__slug=FEATURED_CATEGORY, is_active=True).order_by("id").first()
     with transaction.atomic():
         stock_adjust(product_id=featured.pk, delta=featured_stock - featured.stock)
-        for product_id, stock in Product.objects.filter(is_active=True, stock__lt=catalog_stock).values_list(
-            "id", "stock"
-        ):
-            stock_adjust(product_id=product_id, delta=catalog_stock - stock)
+        Product.objects.filter(is_active=True, stock__lt=catalog_stock).update(stock=catalog_stock)  # one query
         namespace_bump(CATALOG)
     products = list(Product.objects.filter(is_active=True).order_by("id").values_list("slug", flat=True))
     words = sorted({word.lower() for name in Product.objects.values_list("name", flat=True) for word in name.split()})

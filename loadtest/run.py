@@ -71,10 +71,11 @@ DEFAULT_CONFIGURATIONS = "stampede,stampede-no-room,2023"
 # overload asks what the room makes of a spike it cannot serve.
 SCENARIO_CONFIGURATIONS = {"ramp": "stampede,2023", "overload": "stampede"}
 SALE_UNITS = {False: 100, True: 50}  # the flash sale's stock (full, quick)
+AMPLE_STOCK = 100_000  # units nobody in a run can exhaust
 # The ramp and the overload measure what the machine serves: a buyer told "sold out" costs the
 # shop far less than an order, so a catalog selling out would overstate it (README, "Measured
-# here"). Every product gets this many units there; the influencer keeps the seeded stock.
-SCENARIO_CATALOG_STOCK = {"ramp": 100_000, "overload": 100_000}
+# here"). Every product has ample stock there; the influencer keeps the seeded stock.
+CAPACITY_SCENARIOS = ("ramp", "overload")
 
 
 def measure(target: Stack, *, run: LoadTestRun, folder: Path, room: tuple | None) -> dict:
@@ -82,8 +83,8 @@ def measure(target: Stack, *, run: LoadTestRun, folder: Path, room: tuple | None
     if room:
         target.manage("waitingroom", "reset")
         target.waitingroom(*room)
-    featured_stock = SALE_UNITS[run.quick] if run.scenario == "flash-sale" else 100_000
-    catalog_stock = SCENARIO_CATALOG_STOCK.get(run.scenario, 0)
+    featured_stock = SALE_UNITS[run.quick] if run.scenario == "flash-sale" else AMPLE_STOCK
+    catalog_stock = AMPLE_STOCK if run.scenario in CAPACITY_SCENARIOS else 0
     prepared = json.loads(
         target.python(
             *("-m", "loadtest.audit", "prepare", "--folder", str(folder)),
