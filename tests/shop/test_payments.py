@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from shop.payments import FakeGateway, PaymentGatewayUnavailable
+from shop.payments import FakeGateway, PaymentGatewayUnavailable, SQLiteLedger
 from tests.concurrency import run_concurrently
 
 
@@ -61,6 +61,16 @@ def test_processes_sharing_a_ledger_file_charge_a_key_once(shared_ledger):
 
     assert charge("SP-AAAA-0002").reference == reference_in_child
     assert list(FakeGateway.charges()) == ["SP-AAAA-0002"]
+
+
+def test_many_threads_opening_a_new_ledger_file_at_once_all_open_it(tmp_path):
+    # Switching a new file to WAL can be refused at once ("database is locked"); it was, in
+    # about one round in fifteen, before opening retried.
+    for round_ in range(50):
+        path = tmp_path / f"payments-{round_}.sqlite3"
+        opened = run_concurrently(16, lambda _, path=path: SQLiteLedger(path))
+
+        assert not [outcome for outcome in opened if isinstance(outcome, Exception)]
 
 
 def test_concurrent_charges_of_one_key_in_a_ledger_file_make_one_charge(shared_ledger):
