@@ -17,7 +17,10 @@ class WaitingRoomConfigAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["mode", "live_state"]}),
         ("Limits", {"fields": ["total_active_users", "new_users_per_minute", "session_duration"]}),
-        ("Auto mode: engage on overload", {"fields": ["target_latency_ms", "target_queue_ms", "min_users_per_minute"]}),
+        (
+            "Auto mode: engage on overload",
+            {"fields": ["target_latency_ms", "target_queue_ms", "min_users_per_minute", "max_users_per_minute"]},
+        ),
         ("What is guarded and what visitors read", {"fields": ["protected_paths", "message"]}),
         ("Scheduled event (optional)", {"fields": ["event_start", "event_end"]}),
     ]

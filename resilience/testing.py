@@ -35,7 +35,7 @@ class override_waitingroom(ContextDecorator):  # noqa: N801 - named like Django'
 
     ``fields`` are RoomConfig's (total_active_users, new_users_per_minute, session_seconds,
     protected_paths, message, event_start, event_end, min_users_per_minute, target_latency_ms,
-    target_queue_ms); the others keep the admin's defaults.
+    target_queue_ms, max_users_per_minute); the others keep the admin's defaults.
     """
 
     def __init__(self, mode: str = "on", *, reset: bool = True, **fields) -> None:

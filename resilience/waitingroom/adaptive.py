@@ -6,13 +6,19 @@ that stamp until the response left the app (timed there too), and about once a s
 publishes the recent 95th percentile of each to Redis. About once a second one process,
 whichever takes a short lock, reads every process's figures and moves the room's pace:
 
-- While every signal is within its target the room stays open: everyone is let in (up to a
-  safety maximum, WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE). No ceiling is guessed in advance.
+- While every signal is within its target the room stays open: everyone is let in, up to the
+  room's maximum (``max_users_per_minute``: the capacity the ramp measured, set by the operator;
+  blank, the safety setting WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE). Newcomers arriving faster than
+  that engage the room at once, at the maximum: the signals show an overload only 10-20 s after
+  its visitors were let in, and at twice the capacity those let in meanwhile held checkout's p95
+  over 700 ms for a minute.
 - When a signal goes over its target the room engages, at the pace the shop was actually
   admitting over the last window (the capacity it just showed; while open, every newcomer who
-  reached the app, each counted once by address) times a factor, and cuts by
-  that factor again at most once in WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays
-  over (multiplicative decrease).
+  reached the app, each counted once by address) times a factor. Engaged, it cuts again at most
+  once in WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays over, in proportion to
+  how far over (target / signal, as a gradient limiter scales its limit), never by more than the
+  factor: with a line of thousands the line's own requests keep a signal near its target
+  whatever the pace, and a full cut each time took the pace to a quarter of capacity.
 - While engaged and every signal is under half its target the pace climbs by a share of itself
   each second (no fixed ceiling, so it finds capacity that replicas added), but not within a
   round trip of a cut (the same wait as between cuts), and only while the
@@ -134,8 +140,11 @@ def decide(
     """
     targets = {"queue": config.target_queue_ms / 1000, "latency": config.target_latency_ms / 1000}
     ratio, signal = max(((measured[s] / targets[s], s) for s in measured), default=(0.0, ""))
-    ceiling = float(get_setting("WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE"))  # a safety maximum, not a guess
+    ceiling = most_per_minute(config)
     floor = float(min(config.min_users_per_minute, ceiling))
+    if ratio <= 1 and not previous.engaged and admitted_per_minute > ceiling:
+        reason = f"newcomers arrive at {admitted_per_minute:.0f} a minute, past the room's maximum of {ceiling:.0f}"
+        return Decision(True, ceiling, measured, reason, decreased_at=now), 0.0
     if ratio > 1:
         reason = f"{signal} p95 {measured[signal] * 1000:.0f} ms is over its target of {targets[signal] * 1000:.0f} ms"
         since_cut = now - previous.decreased_at
@@ -144,7 +153,10 @@ def decide(
             return replace(previous, measured=measured, reason=reason), 0.0
         # Engaging: from the pace the shop was overloaded at, not from a configured ceiling.
         start = min(previous.pace, admitted_per_minute) if previous.engaged else admitted_per_minute
-        pace = min(ceiling, max(floor, start * get_setting("WAITINGROOM_ADAPTIVE_DECREASE")))
+        cut = get_setting("WAITINGROOM_ADAPTIVE_DECREASE")
+        if previous.engaged:
+            cut = max(cut, targets[signal] / measured[signal])  # in proportion, once near capacity
+        pace = min(ceiling, max(floor, start * cut))
         return Decision(True, pace, measured, reason, decreased_at=now), 0.0
     if not previous.engaged:
         return Decision(False, ceiling, measured, "every signal is within its target"), 0.0
@@ -167,6 +179,12 @@ def decide(
     pace = min(ceiling, previous.pace * (1 + get_setting("WAITINGROOM_ADAPTIVE_INCREASE")))
     reason = "every signal under half its target: the pace climbs"
     return Decision(True, pace, measured, reason, previous.decreased_at), calm_since
+
+
+def most_per_minute(config: RoomConfig) -> float:
+    """The most visitors auto mode lets in a minute: the room's maximum, else the safety setting."""
+    safety = float(get_setting("WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE"))
+    return min(safety, float(config.max_users_per_minute)) if config.max_users_per_minute else safety
 
 
 pressure = Pressure()

@@ -30,6 +30,7 @@ class RoomConfig:
     min_users_per_minute: int = 30
     target_latency_ms: int = 250
     target_queue_ms: int = 250
+    max_users_per_minute: int | None = None
 
     @classmethod
     def from_model(cls, row: WaitingRoomConfig) -> RoomConfig:
@@ -46,6 +47,7 @@ class RoomConfig:
             row.min_users_per_minute,
             row.target_latency_ms,
             row.target_queue_ms,
+            row.max_users_per_minute,
         )
 
     def phase(self, now: datetime | None = None) -> str:

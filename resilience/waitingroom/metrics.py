@@ -52,7 +52,7 @@ class WaitingRoomCollector(Collector):
                 float(adapting),
             ),
             "pace_per_minute": (
-                "New visitors let in per minute at most: auto mode's measured pace (its safety maximum while it"
+                "New visitors let in per minute at most: auto mode's measured pace (its maximum while it"
                 " lets everyone in), else the configured one.",
                 decision.pace if phase == "auto" and decision.pace else float(config.new_users_per_minute),
             ),

@@ -80,13 +80,14 @@ class WaitingRoomMiddleware:
         """Auto mode: everyone in while the shop keeps up; past its capacity, new visitors at the measured pace.
 
         Newcomers are let straight in while the pace has room and nobody waits; only the excess
-        queues. Auto mode has no configured ceiling or cap: the pace is adaptive.py's.
+        queues. Auto mode caps no active visitors and guesses no ceiling: the pace is adaptive.py's,
+        at most the room's maximum (the capacity the operator measured).
         """
         try:
             decision = adaptive.current.get(config)
         except RoomStoreError:
             return config, True  # the room itself fails open or closed on its next call
-        pace = decision.pace if decision.engaged else get_setting("WAITINGROOM_ADAPTIVE_MAX_PER_MINUTE")
+        pace = decision.pace if decision.engaged else adaptive.most_per_minute(config)
         return replace(config, new_users_per_minute=max(1, round(pace)), total_active_users=UNCAPPED), decision.engaged
 
     def _known(self, request: HttpRequest, config: RoomConfig) -> bool:

@@ -30,6 +30,15 @@ class WaitingRoomConfig(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
         help_text="Auto mode, overloaded: visitors let in per minute, at least.",
     )
+    # The shop's measured capacity (`make loadtest SCENARIO=ramp`), not a guess: past it the
+    # visitors let in during the signals' lag (10-20 s) load checkout for a minute after.
+    max_users_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
+        help_text="Auto mode: visitors let in per minute, at most; newcomers arriving faster engage the room."
+        " Set it from the capacity the ramp measures (visitors a second x 60); blank: no maximum.",
+    )
     # Half the wait a customer notices (500 ms): visitors let in before the signals rise reach
     # checkout 20-30 s later, so a room engaging at 500 ms lets them in past it.
     target_latency_ms = models.PositiveIntegerField(
@@ -73,7 +82,13 @@ class WaitingRoomConfig(models.Model):
                 | models.Q(event_start__isnull=True)
                 | models.Q(event_end__gt=models.F("event_start")),
                 name="waitingroom_event_ends_after_it_starts",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_users_per_minute__isnull=True)
+                | models.Q(max_users_per_minute__gte=models.F("min_users_per_minute")),
+                name="waitingroom_max_pace_not_under_min",
+                violation_error_message="The most visitors let in per minute cannot be under the least.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ NUMBERS = {
     "total_active_users": "--total-active-users",
     "new_users_per_minute": "--new-users-per-minute",
     "min_users_per_minute": "--min-users-per-minute",
+    "max_users_per_minute": "--max-users-per-minute",
     "target_latency_ms": "--target-latency-ms",
     "target_queue_ms": "--target-queue-ms",
     "session_duration": "--session-duration",
@@ -30,6 +31,11 @@ class Command(BaseCommand):
         parser.add_argument("--new-users-per-minute", type=int, help="on mode: visitors let in per minute")
         parser.add_argument("--session-duration", type=int, help="minutes an admitted visitor stays admitted idle")
         parser.add_argument("--min-users-per-minute", type=int, help="auto mode, overloaded: the pace's floor")
+        parser.add_argument(
+            "--max-users-per-minute",
+            type=int,
+            help="auto mode: the pace's maximum, from the capacity the ramp measures",
+        )
         parser.add_argument("--target-latency-ms", type=int, help="auto mode engages when checkout's p95 is over this")
         parser.add_argument("--target-queue-ms", type=int, help="...or when requests wait longer than this (p95)")
         parser.add_argument("--message", help="the text shown to waiting visitors")
@@ -81,7 +87,8 @@ class Command(BaseCommand):
             f"session duration: {row.session_duration} min\nprotected paths: {', '.join(config.protected_paths)}\n"
             f"event: {row.event_start or '-'} to {row.event_end or '-'}\n"
             f"auto mode engages over: checkout p95 {row.target_latency_ms} ms, queue p95 {row.target_queue_ms} ms "
-            f"(then paces new visitors to what the shop serves, at least {row.min_users_per_minute}/min)"
+            f"(then paces new visitors to what the shop serves, at least {row.min_users_per_minute}/min"
+            f"{f', at most {row.max_users_per_minute}/min' if row.max_users_per_minute else ''})"
         )
         try:
             status = room_status(config=config, phase=config.phase())

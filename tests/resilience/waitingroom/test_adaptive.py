@@ -7,9 +7,10 @@ tested through the real Redis with figures a test puts where the processes put t
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -17,6 +18,7 @@ from resilience.testing import override_waitingroom
 from resilience.waitingroom import adaptive
 from resilience.waitingroom.adaptive import Decision, decide
 from resilience.waitingroom.config import RoomConfig, config_cache
+from resilience.waitingroom.models import WaitingRoomConfig
 from resilience.waitingroom.store import room_key, room_redis
 from tests.resilience.waitingroom.helpers import CART_STATE, is_queued
 from tests.shop.helpers import add_to_cart, checkout_token, submit_checkout
@@ -26,6 +28,7 @@ CATALOG = reverse("shop:product_list")
 AUTO = RoomConfig("auto", 100_000, 600, 120, ("/",), "", None, None, 60, 500, 500)  # floor 60/min
 SAFETY_MAX = 60_000
 CALM = Decision(False, SAFETY_MAX, {}, "")
+CALM_FIGURES = {"measured": {"latency": 0.1, "queue": 0.1}, "waiting": 0, "now": 1000.0, "calm_since": 0.0}
 
 
 @pytest.fixture(autouse=True)
@@ -118,6 +121,36 @@ def test_between_half_its_target_and_its_target_the_pace_holds_for_those_let_in_
 
     assert held.engaged and held.pace == 300
     assert "latency p95 400 ms is within its target, over half: the pace holds" in held.reason
+
+
+def test_engaged_a_signal_just_over_its_target_cuts_the_pace_in_proportion_and_one_far_over_by_the_factor():
+    engaged = Decision(True, 1000, {}, "")
+
+    just_over, _ = step(engaged, latency=0.55, admitted=1000)  # 10% over its 500 ms target
+    far_over, _ = step(engaged, latency=2.0, admitted=1000)
+
+    assert just_over.pace == pytest.approx(1000 * 0.5 / 0.55)
+    assert far_over.pace == pytest.approx(700)
+
+
+ROOM_WITH_A_MAXIMUM = replace(AUTO, max_users_per_minute=2880)  # the capacity a ramp measured
+
+
+def test_newcomers_arriving_faster_than_the_rooms_maximum_engage_it_at_that_maximum_before_any_signal_rises():
+    below, _ = decide(CALM, **CALM_FIGURES, config=ROOM_WITH_A_MAXIMUM, admitted_per_minute=2800)
+    past, _ = decide(CALM, **CALM_FIGURES, config=ROOM_WITH_A_MAXIMUM, admitted_per_minute=4800)
+
+    assert not below.engaged and below.pace == 2880
+    assert past.engaged and past.pace == 2880 and past.decreased_at == 1000
+    assert "newcomers arrive at 4800 a minute, past the room's maximum of 2880" in past.reason
+
+
+def test_an_engaged_room_climbs_no_higher_than_its_maximum():
+    climbed, _ = decide(
+        Decision(True, 2870, {}, ""), **CALM_FIGURES, config=ROOM_WITH_A_MAXIMUM, admitted_per_minute=2870
+    )
+
+    assert climbed.engaged and climbed.pace == 2880
 
 
 def test_a_pace_that_is_not_used_does_not_climb():
@@ -234,6 +267,16 @@ def test_status_and_metrics_say_why_the_room_is_engaged(product, capsys, client)
     assert 'stampede_waitingroom_adaptive_measured_seconds{signal="latency"} 2.0' in metrics
     assert 'stampede_waitingroom_adaptive_target_seconds{signal="latency"} 0.5' in metrics
     assert "stampede_waitingroom_pace_per_minute 42.0" in metrics
+
+
+@pytest.mark.django_db
+def test_the_command_sets_the_rooms_maximum_and_refuses_one_under_its_minimum(capsys):
+    call_command("waitingroom", "auto", "--min-users-per-minute", "60", "--max-users-per-minute", "2880")
+    with pytest.raises(CommandError, match="cannot be under the least"):
+        call_command("waitingroom", "auto", "--max-users-per-minute", "30")
+
+    assert "at least 60/min, at most 2880/min" in capsys.readouterr().out
+    assert RoomConfig.from_model(WaitingRoomConfig.load()).max_users_per_minute == 2880
 
 
 @pytest.mark.django_db
