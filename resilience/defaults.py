@@ -114,6 +114,13 @@ DEFAULTS: dict[str, object] = {
     # slow request in a quiet process engaged the room in a spike the shop was serving.
     "WAITINGROOM_ADAPTIVE_MIN_SAMPLES": 20,
     "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # over target: the pace is the admissions' pace times this
+    # Engaged, a signal less than this share over its target holds the pace: a cut of a few per
+    # cent says nothing, and would stop the next cut for CUT_EVERY_SECONDS (measured: a 1% cut at
+    # 255 ms, then 40 s of checkout's p95 at 480-700 ms before the room could cut again).
+    "WAITINGROOM_ADAPTIVE_DEAD_BAND": 0.1,
+    # Newcomers faster than the room's maximum engage it: counted over this many seconds, not
+    # the window, so a spike's rise is seen within seconds, before its visitors reach checkout.
+    "WAITINGROOM_ADAPTIVE_SURGE_SECONDS": 5,
     # ...under half of every target: it grows by this share of itself each second, if used (between
     # half and the target it holds: visitors reach checkout 20-30 s after they are let in). At 1% a
     # second an overload run at twice capacity sold 4.1 orders/s against 7.5 at 2%, both with

@@ -18,7 +18,8 @@ whichever takes a short lock, reads every process's figures and moves the room's
   once in WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays over, in proportion to
   how far over (target / signal, as a gradient limiter scales its limit), never by more than the
   factor: with a line of thousands the line's own requests keep a signal near its target
-  whatever the pace, and a full cut each time took the pace to a quarter of capacity.
+  whatever the pace, and a full cut each time took the pace to a quarter of capacity. A signal
+  just over its target (within WAITINGROOM_ADAPTIVE_DEAD_BAND) holds the pace instead.
 - While engaged and every signal is under half its target the pace climbs by a share of itself
   each second (no fixed ceiling, so it finds capacity that replicas added), but not within a
   round trip of a cut (the same wait as between cuts), and only while the
@@ -132,24 +133,30 @@ def decide(
     waiting: int,
     now: float,
     calm_since: float,
+    surge_per_minute: float = 0.0,
 ) -> tuple[Decision, float]:
     """The next decision from the last one and what was measured; also when calm began (0: not calm).
 
     ``admitted_per_minute`` is the pace the room let visitors in at over the last window,
-    straight in or from the queue: what the shop was serving when the signals were read.
+    straight in or from the queue: what the shop was serving when the signals were read;
+    ``surge_per_minute`` the newcomers' pace over the last few seconds (WAITINGROOM_ADAPTIVE_SURGE_SECONDS).
     """
     targets = {"queue": config.target_queue_ms / 1000, "latency": config.target_latency_ms / 1000}
     ratio, signal = max(((measured[s] / targets[s], s) for s in measured), default=(0.0, ""))
     ceiling = most_per_minute(config)
     floor = float(min(config.min_users_per_minute, ceiling))
-    if ratio <= 1 and not previous.engaged and admitted_per_minute > ceiling:
-        reason = f"newcomers arrive at {admitted_per_minute:.0f} a minute, past the room's maximum of {ceiling:.0f}"
+    arriving = max(admitted_per_minute, surge_per_minute)
+    if ratio <= 1 and not previous.engaged and arriving > ceiling:
+        reason = f"newcomers arrive at {arriving:.0f} a minute, past the room's maximum of {ceiling:.0f}"
         return Decision(True, ceiling, measured, reason, decreased_at=now), 0.0
     if ratio > 1:
         reason = f"{signal} p95 {measured[signal] * 1000:.0f} ms is over its target of {targets[signal] * 1000:.0f} ms"
         since_cut = now - previous.decreased_at
         if previous.engaged and since_cut < get_setting("WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS"):
             reason += f"; the pace was cut {since_cut:.0f} s ago and holds until that shows"
+            return replace(previous, measured=measured, reason=reason), 0.0
+        if previous.engaged and ratio <= 1 + get_setting("WAITINGROOM_ADAPTIVE_DEAD_BAND"):
+            reason += ", by less than the dead band: the pace holds"
             return replace(previous, measured=measured, reason=reason), 0.0
         # Engaging: from the pace the shop was overloaded at, not from a configured ceiling.
         start = min(previous.pace, admitted_per_minute) if previous.engaged else admitted_per_minute
@@ -276,11 +283,13 @@ def steer(config: RoomConfig) -> Decision:
     window = get_setting("WAITINGROOM_ADAPTIVE_WINDOW_SECONDS")
     seconds, micros = client.time()  # the clock the room's scripts stamp admissions with
     admitted = client.zcount(room_key("admissions"), seconds + micros / 1e6 - window, "+inf") * 60 / window
+    surge = 0.0
     if not previous.engaged:
         # Open, the room gives a pass only on responses no shared cache keeps (middleware._open),
         # so its admissions miss the newcomers whose pages were cacheable; engaged, it admits
         # every newcomer. Counting each newcomer once while open measures the same thing.
         admitted = max(admitted, newcomers_per_minute(window))
+        surge = newcomers_per_minute(get_setting("WAITINGROOM_ADAPTIVE_SURGE_SECONDS"))
     decision, calm_since = decide(
         previous,
         config=config,
@@ -289,6 +298,7 @@ def steer(config: RoomConfig) -> Decision:
         waiting=client.zcard(room_key("queue")),
         now=time.time(),
         calm_since=calm_since,
+        surge_per_minute=surge,
     )
     client.hset(
         room_key("adaptive"),

@@ -126,10 +126,10 @@ def test_between_half_its_target_and_its_target_the_pace_holds_for_those_let_in_
 def test_engaged_a_signal_just_over_its_target_cuts_the_pace_in_proportion_and_one_far_over_by_the_factor():
     engaged = Decision(True, 1000, {}, "")
 
-    just_over, _ = step(engaged, latency=0.55, admitted=1000)  # 10% over its 500 ms target
+    just_over, _ = step(engaged, latency=0.6, admitted=1000)  # 20% over its 500 ms target
     far_over, _ = step(engaged, latency=2.0, admitted=1000)
 
-    assert just_over.pace == pytest.approx(1000 * 0.5 / 0.55)
+    assert just_over.pace == pytest.approx(1000 * 0.5 / 0.6)
     assert far_over.pace == pytest.approx(700)
 
 
@@ -143,6 +143,24 @@ def test_newcomers_arriving_faster_than_the_rooms_maximum_engage_it_at_that_maxi
     assert not below.engaged and below.pace == 2880
     assert past.engaged and past.pace == 2880 and past.decreased_at == 1000
     assert "newcomers arrive at 4800 a minute, past the room's maximum of 2880" in past.reason
+
+
+def test_a_surge_of_newcomers_over_the_last_seconds_engages_the_room_before_the_window_shows_it():
+    surging, _ = decide(
+        CALM, **CALM_FIGURES, config=ROOM_WITH_A_MAXIMUM, admitted_per_minute=1500, surge_per_minute=3600
+    )
+
+    assert surging.engaged and surging.pace == 2880
+    assert "newcomers arrive at 3600 a minute" in surging.reason
+
+
+def test_engaged_a_signal_over_its_target_by_less_than_the_dead_band_holds_the_pace_and_cuts_nothing():
+    engaged = Decision(True, 1000, {}, "", decreased_at=500)
+
+    held, _ = step(engaged, latency=0.54, admitted=1000)  # 8% over its 500 ms target
+
+    assert held.engaged and held.pace == 1000 and held.decreased_at == 500
+    assert "by less than the dead band: the pace holds" in held.reason
 
 
 def test_an_engaged_room_climbs_no_higher_than_its_maximum():
