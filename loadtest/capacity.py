@@ -33,6 +33,12 @@ def default_overload_rate(capacities: dict[str, dict]) -> float:
     return 2 * visitors if visitors else DEFAULT_OVERLOAD_RATE
 
 
+def room_maximum(capacities: dict[str, dict]) -> tuple[str, ...]:
+    """`manage.py waitingroom` options for the room's maximum as the runbook sets it: Stampede's capacity, a minute."""
+    visitors = capacities.get("stampede", {}).get("visitors_per_second")
+    return ("--max-users-per-minute", str(round(visitors * 60))) if visitors else ()
+
+
 def ramp_steps(run: dict, events: list[dict], seconds: dict[int, dict]) -> list[dict]:
     """Each step the ramp ran to its end: its rate, checkout p95, errors, orders a second once settled, its verdict."""
     started, stopped = run["started_at"], run.get("stopped_at", float("inf"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from loadtest.capacity import default_overload_rate, ramp_capacity
+from loadtest.capacity import default_overload_rate, ramp_capacity, room_maximum
 from loadtest.headline import headline
 from loadtest.report import summarise
 
@@ -129,6 +129,14 @@ def test_the_overload_holds_twice_stampedes_capacity_from_the_last_ramp_else_60(
 
     assert ramp_capacity(summary) == {"stampede": {"visitors_per_second": 24, "orders_per_second": 3.1}}
     assert default_overload_rate(ramp_capacity(summary)) == 48
+
+
+def test_the_rooms_maximum_is_stampedes_capacity_from_the_last_ramp_a_minute_and_none_without_one():
+    assert room_maximum({"stampede": {"visitors_per_second": 32, "orders_per_second": 6.47}}) == (
+        "--max-users-per-minute",
+        "1920",
+    )
+    assert room_maximum({}) == ()
 
 
 def test_the_headline_puts_each_configurations_capacity_side_by_side(tmp_path):
