@@ -131,12 +131,14 @@ def test_the_overload_holds_twice_stampedes_capacity_from_the_last_ramp_else_60(
     assert default_overload_rate(ramp_capacity(summary)) == 48
 
 
-def test_the_rooms_maximum_is_stampedes_capacity_from_the_last_ramp_a_minute_and_none_without_one():
-    assert room_maximum({"stampede": {"visitors_per_second": 32, "orders_per_second": 6.47}}) == (
-        "--max-users-per-minute",
-        "1920",
-    )
-    assert room_maximum({}) == ()
+def test_the_rooms_maximum_is_the_middle_of_the_bracket_the_last_ramp_put_stampedes_capacity_in_a_minute():
+    steps = [{"visitors_per_second": rate, "within_bound": rate <= 32} for rate in (24, 32, 40)]
+    bracketed = {"stampede": {"visitors_per_second": 32, "step_figures": steps}}
+    never_past = {"stampede": {"visitors_per_second": 32, "step_figures": steps[:2]}}
+
+    assert room_maximum(bracketed) == ("--max-users-per-minute", "2160")  # between 32 and 40 a second
+    assert room_maximum(never_past) == ("--max-users-per-minute", "1920")
+    assert room_maximum({}) == ()  # no ramp has run: no maximum
 
 
 def test_the_headline_puts_each_configurations_capacity_side_by_side(tmp_path):
