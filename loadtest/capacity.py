@@ -36,10 +36,8 @@ def default_overload_rate(capacities: dict[str, dict]) -> float:
 def room_maximum(capacities: dict[str, dict]) -> tuple[str, ...]:
     """`manage.py waitingroom` options for the room's maximum as the runbook sets it, from Stampede's capacity.
 
-    The ramp brackets the capacity between its last step within bound and its first past it
-    (32 and 40 visitors/s here): the maximum is the middle of that bracket, a minute. At the
-    last step within bound, an overload run sold 0.83x the ramp's plateau (checkout p95 194 ms);
-    at 1.5x it, 1.11x at a p95 of 599 ms.
+    The ramp brackets the capacity between its last step within bound and its first past it:
+    the maximum is the middle of that bracket, a minute (the README's overload table says why).
     """
     capacity = capacities.get("stampede", {})
     visitors = capacity.get("visitors_per_second")

@@ -39,8 +39,8 @@ GATEWAY = {"SHOP_FAKE_PAYMENT_OUTCOME": "delay", "SHOP_FAKE_PAYMENT_DELAY_SECOND
 # only past capacity, when placing an order takes over 250 ms (p95: half the wait a customer
 # notices, for visitors let in meanwhile) or requests wait as long for a thread; then it paces
 # new visitors to what the shop was serving, never under 60 a minute. A place is held for 2 idle
-# minutes. Its maximum is the capacity the last ramp on this machine measured, as the runbook says
-# (room_maximum); with no ramp run yet there is none, and the room waits for the signals.
+# minutes. Its maximum comes from the capacity the last ramp on this machine measured, as the
+# runbook says (room_maximum); with no ramp run yet there is none, and the room waits for the signals.
 ROOM = (
     "auto",
     "--min-users-per-minute",

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             name="max_users_per_minute",
             field=models.PositiveIntegerField(
                 blank=True,
-                help_text="Auto mode: visitors let in per minute, at most; newcomers arriving faster engage the room. Set it from the capacity the ramp measures (visitors a second x 60); blank: no maximum.",
+                help_text="Auto mode: visitors let in per minute, at most; newcomers arriving faster engage the room. Set it from the capacity the ramp measures (the middle of its bracket, visitors a second x 60); blank: none.",
                 null=True,
                 validators=[
                     django.core.validators.MinValueValidator(1),

@@ -37,7 +37,7 @@ class WaitingRoomConfig(models.Model):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(1_000_000)],
         help_text="Auto mode: visitors let in per minute, at most; newcomers arriving faster engage the room."
-        " Set it from the capacity the ramp measures (visitors a second x 60); blank: no maximum.",
+        " Set it from the capacity the ramp measures (the middle of its bracket, visitors a second x 60); blank: none.",
     )
     # Half the wait a customer notices (500 ms): visitors let in before the signals rise reach
     # checkout 20-30 s later, so a room engaging at 500 ms lets them in past it.
