@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
@@ -74,7 +74,10 @@ class Command(BaseCommand):
             row.full_clean()
         except ValidationError as error:
             raise CommandError(
-                "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+                "; ".join(
+                    " ".join(msgs) if field == NON_FIELD_ERRORS else f"{field}: {' '.join(msgs)}"
+                    for field, msgs in error.message_dict.items()
+                )
             ) from error
         row.save()
         self.stdout.write(self.style.SUCCESS(f"Waiting room is now {mode}; every replica follows within seconds."))

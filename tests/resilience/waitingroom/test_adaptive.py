@@ -290,7 +290,7 @@ def test_status_and_metrics_say_why_the_room_is_engaged(product, capsys, client)
 @pytest.mark.django_db
 def test_the_command_sets_the_rooms_maximum_and_refuses_one_under_its_minimum(capsys):
     call_command("waitingroom", "auto", "--min-users-per-minute", "60", "--max-users-per-minute", "2880")
-    with pytest.raises(CommandError, match="cannot be under the least"):
+    with pytest.raises(CommandError, match="^The most visitors let in per minute cannot be under the least"):
         call_command("waitingroom", "auto", "--max-users-per-minute", "30")
 
     assert "at least 60/min, at most 2880/min" in capsys.readouterr().out
