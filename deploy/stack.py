@@ -216,9 +216,12 @@ class Stack:
             folder.mkdir(parents=True, exist_ok=True)
         self._write_settings()
         self._ensure_database()
-        self.manage("migrate", "--noinput", "-v", "0")
+        # Setting up may wait for PostgreSQL as a deploy's migrate job does; serving keeps its 2 s
+        # (make test failed once on a migrate refused at 2 s while the suite dropped databases).
+        patient = {"DB_CONNECT_TIMEOUT": "15"}
+        self.manage("migrate", "--noinput", "-v", "0", extra_env=patient)
         self.manage("collectstatic", "--noinput", "-v", "0")
-        self.manage("seed_catalog")
+        self.manage("seed_catalog", extra_env=patient)
         worker_metrics = self.run_dir / "metrics" / "worker"
         shutil.rmtree(worker_metrics, ignore_errors=True)
         worker_metrics.mkdir(parents=True)
