@@ -5,9 +5,8 @@
         proxy.cut()      # every open connection dropped, new ones refused
         proxy.restore()  # accepting again, on the same port
 
-Written here rather than taken from a library: Toxiproxy, the usual tool, is neither in
-Debian's archive nor on PyPI, and a clean cut is all `make chaos` needs. It runs an asyncio
-loop on a thread of its own, so the scenario driving it stays plain blocking code.
+Not Toxiproxy, the usual tool: it is neither in Debian's archive nor on PyPI, and a clean cut is
+all `make chaos` needs. Its asyncio loop runs on a thread of its own, so the scenario stays blocking code.
 """
 
 from __future__ import annotations
@@ -17,13 +16,11 @@ import threading
 
 from deploy.stack import free_port
 
-CHUNK = 64 * 1024
-
 
 class FaultProxy:
-    def __init__(self, upstream: tuple[str, int], port: int | None = None) -> None:
+    def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream = upstream
-        self.port = port or free_port()
+        self.port = free_port()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"fault-proxy-{self.port}", daemon=True)
         self._server: asyncio.Server | None = None
@@ -79,14 +76,12 @@ class FaultProxy:
             self._pipe(upstream_reader, client_writer),
             return_exceptions=True,
         )
-        for writer in writers:
-            self._open.discard(writer)
-            writer.transport.abort()
+        self._open -= writers  # each pipe aborted its writer as it ended
 
     @staticmethod
     async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            while data := await reader.read(CHUNK):
+            while data := await reader.read(64 * 1024):
                 writer.write(data)
                 await writer.drain()
         finally:

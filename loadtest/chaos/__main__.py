@@ -1,16 +1,10 @@
 """`make chaos`: one fault at a time under load, each against a stack of its own, each with its figure.
 
-    python -m loadtest.chaos                       # every scenario
-    python -m loadtest.chaos --quick               # shorter and smaller: what CI runs
-    python -m loadtest.chaos --only worker-killed,broker-down
+    python -m loadtest.chaos [--quick] [--only worker-killed,broker-down]
 
-The scenarios are in scenarios.py, outages.py and overload.py; what they stand on in harness.py.
-
-A scenario starts a `make stack` of its own (``Stack.isolated``: free ports, its own database,
-under supervisord), lets customers buy through nginx from loopback addresses of their own
-(loadtest/shoppers.py), causes its fault, then audits every order as `make loadtest` does
-(loadtest/audit.py). It prints its figure and its pass; the command fails when one misses.
-Results: var/chaos/summary.json.
+Each scenario (scenarios.py, outages.py, overload.py; harness.py under them) lets customers buy
+through nginx (loadtest/shoppers.py), causes its fault, audits every order as `make loadtest` does
+and prints its figure and pass; the command fails when one misses. Results: var/chaos/summary.json.
 """
 
 from __future__ import annotations
@@ -39,8 +33,8 @@ def main() -> int:
         results.append(result)
         print(f"{'PASS' if result.passed else 'FAIL'} {name}: {result.summary}", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "summary.json").write_text(json.dumps([asdict(f) for f in results], indent=2))
-    return 0 if all(f.passed for f in results) else 1
+    (RESULTS / "summary.json").write_text(json.dumps([asdict(r) for r in results], indent=2))
+    return 0 if all(r.passed for r in results) else 1
 
 
 if __name__ == "__main__":

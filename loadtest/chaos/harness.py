@@ -1,4 +1,4 @@
-"""What every chaos scenario stands on: a stack of its own with its catalog, its customers' record, its result."""
+"""What every chaos scenario stands on: a stack of its own with its catalog, its customers, its result."""
 
 from __future__ import annotations
 
@@ -17,10 +17,19 @@ from deploy.readiness import wait_until
 from deploy.stack import ROOT, Stack
 from loadtest.record import Recorder, fresh, read_events
 from loadtest.run import GATEWAY
-from loadtest.shoppers import Tally
+from loadtest.shoppers import Shoppers
 
 RESULTS = ROOT / "var" / "chaos"
 RECOVERY_SECONDS = 60  # the promise: every order processed within a minute of the fault's end
+# What the audit must find none of, whatever the fault.
+GUARANTEES = (
+    "orders_lost",
+    "orders_unsettled",
+    "duplicate_charges",
+    "duplicate_emails",
+    "confirmed_without_charge",
+    "oversold",
+)
 
 
 @dataclass
@@ -33,24 +42,19 @@ class ScenarioResult:
 
 @dataclass
 class ChaosRun:
-    """A running scenario: its stack, the shop's product to buy, where its record goes."""
+    """A running scenario: its stack, its folder, its customers (who record into ``folder / "record"``)."""
 
+    name: str
     stack: Stack
     folder: Path
-    recorder: Recorder
-    tally: Tally
-    product_path: str
+    shoppers: Shoppers
 
-    def kill(self, program: str) -> int:
-        """SIGKILL ``program`` and its children (its process group), as a crash or the OOM killer would."""
-        pid = self.stack.pid(program)
-        os.killpg(pid, signal.SIGKILL)
-        return pid
-
-    def restarted(self, program: str, old_pid: int, timeout: float = 60) -> float | None:
-        """Seconds until supervisord runs ``program`` again under a new PID, or None."""
+    def crash(self, program: str) -> float | None:
+        """SIGKILL ``program`` and its children, as the OOM killer would; seconds until supervisord runs it again, or None."""
+        old_pid = self.stack.pid(program)
+        os.killpg(old_pid, signal.SIGKILL)
         started = time.monotonic()
-        if wait_until(lambda: self.stack.pid(program) not in (0, old_pid), timeout):
+        if wait_until(lambda: self.stack.pid(program) not in (0, old_pid), timeout=60):
             return time.monotonic() - started
         return None
 
@@ -58,21 +62,23 @@ class ChaosRun:
         with psycopg.connect(self.stack.database_url.replace("postgres://", "postgresql://")) as connection:
             return connection.execute("SELECT count(*) FROM shop_order WHERE status = %s", [status]).fetchone()[0]
 
-    def audit(self, settle_seconds: float = 240) -> dict:
-        self.recorder.close(scenario="chaos")
-        return json.loads(
-            self.stack.python(
-                "-m",
-                "loadtest.audit",
-                "check",
-                "--folder",
-                str(self.folder),
-                "--record",
-                str(self.folder / "record"),
-                "--settle-seconds",
-                str(settle_seconds),
-            )
-        )
+    def events(self, kind: str) -> list[dict]:
+        """The events of ``kind`` the customers recorded (checkout, buyer...)."""
+        return [e for e in read_events(self.folder / "record") if e["type"] == kind]
+
+    def audit(self) -> dict:
+        self.shoppers.recorder.close(scenario="chaos")
+        record = str(self.folder / "record")
+        check = ["check", "--folder", str(self.folder), "--record", record, "--settle-seconds", "240"]
+        return json.loads(self.stack.python("-m", "loadtest.audit", *check))
+
+    def result(self, audit: dict, passed: bool, summary: str, measured: dict) -> ScenarioResult:
+        """The scenario's result; it fails too when the audit found a guarantee broken (each count is measured)."""
+        counts = {name: audit[name] for name in GUARANTEES}
+        counts["products_stock_not_conserved"] = len(audit["stock_not_conserved"])
+        broken = {name: n for name, n in counts.items() if n}
+        said = f"BROKEN: {broken}" if broken else "nothing lost, unfinished or charged twice"
+        return ScenarioResult(self.name, passed and not broken, f"{summary}; {said}", {**measured, **counts})
 
 
 @contextmanager
@@ -96,37 +102,8 @@ def chaos_run(
             "-m", "loadtest.audit", "prepare", "--folder", str(folder), "--featured-stock", str(featured_stock)
         )
         featured = json.loads((folder / "catalog.json").read_text())["featured"]
-        yield ChaosRun(stack, folder, Recorder(folder / "record"), Tally(), f"/products/{featured}/")
-
-
-class BrokenGuarantees(dict):
-    """How often the audit found each guarantee broken: false when all were kept, in words as a string."""
-
-    NAMES = (
-        "orders_lost",
-        "orders_unsettled",
-        "duplicate_charges",
-        "duplicate_emails",
-        "confirmed_without_charge",
-        "oversold",
-    )
-
-    @classmethod
-    def of(cls, audit: dict) -> BrokenGuarantees:
-        counts = {name: audit[name] for name in cls.NAMES}
-        return cls(counts, products_stock_not_conserved=len(audit["stock_not_conserved"]))
-
-    def __bool__(self) -> bool:
-        return any(self.values())
-
-    def __str__(self) -> str:
-        broken = {name: n for name, n in self.items() if n}
-        return "nothing lost, unfinished or charged twice" if not broken else f"BROKEN: {broken}"
-
-
-def recorded(s: ChaosRun, kind: str) -> list[dict]:
-    """The events of ``kind`` the scenario's customers recorded (checkout, buyer...)."""
-    return [e for e in read_events(s.folder / "record") if e["type"] == kind]
+        shoppers = Shoppers(stack.url, f"/products/{featured}/", Recorder(folder / "record"))
+        yield ChaosRun(name, stack, folder, shoppers)
 
 
 def in_seconds(seconds: float | None) -> str:
