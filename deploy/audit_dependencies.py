@@ -1,9 +1,8 @@
 """`make audit`: pip-audit over the pinned packages, saying plainly what it could not check.
 
-pip-audit asks the package index for each package's known vulnerabilities. An index that
-serves packages but not that data (a mirror, a proxy) makes pip-audit skip every package
-and still print "No known vulnerabilities found". This says how many it really checked:
-it fails on a known vulnerability, and warns (without failing) when nothing could be checked.
+An index that serves packages but no vulnerability data (a mirror, a proxy) makes pip-audit skip
+every package and still print "No known vulnerabilities found". This says how many it really
+checked: it fails on a known vulnerability, and warns (without failing) when nothing was checked.
 """
 
 from __future__ import annotations
@@ -20,25 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "audit.json"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip_audit",
-                "--progress-spinner",
-                "off",
-                "--format",
-                "json",
-                "--output",
-                str(report),
-                "-r",
-                str(ROOT / "requirements.txt"),
-                "-r",
-                str(ROOT / "requirements-dev.txt"),
-            ],
-            check=False,
-            timeout=600,
-        )
+        audit = [sys.executable, "-m", "pip_audit", "--progress-spinner", "off", "--format", "json", "--output", report]
+        requirements = ["-r", ROOT / "requirements.txt", "-r", ROOT / "requirements-dev.txt"]
+        subprocess.run([*audit, *requirements], check=False, timeout=600)
         if not report.exists():
             print("pip-audit: it did not run; see above.", file=sys.stderr)
             return 1

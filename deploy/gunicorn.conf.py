@@ -1,10 +1,7 @@
-"""gunicorn settings, shared by docker compose, `make stack` and Kubernetes.
+"""gunicorn settings (https://docs.gunicorn.org/en/stable/settings.html), shared by compose, `make stack` and k8s.
 
-https://docs.gunicorn.org/en/stable/settings.html
-Sizing against PostgreSQL: each worker thread holds at most one persistent connection,
-so one replica holds at most workers x threads connections, and the fleet
-replicas x workers x threads. Keep that, plus Celery's workers and a few for admin
-shells, under the server's max_connections (see README, "Capacity").
+Each worker thread holds at most one persistent PostgreSQL connection: keep replicas x workers x
+threads, plus Celery's workers and a few admin shells, under max_connections (README, "Capacity").
 """
 
 from __future__ import annotations
@@ -16,37 +13,26 @@ import shutil
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
 
-
-def _cpu_count() -> int:
-    # The CPUs this process may run on (respects taskset/cpusets, unlike os.cpu_count()).
-    return len(os.sched_getaffinity(0))
-
-
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", 2 * _cpu_count() + 1))
+# The CPUs this process may run on: sched_getaffinity respects taskset/cpusets, os.cpu_count() does not.
+workers = int(os.environ.get("GUNICORN_WORKERS", 2 * len(os.sched_getaffinity(0)) + 1))
 # gthread, not sync: sync workers close every connection, so nginx's upstream keepalive
 # would be useless. Idle keepalive connections wait in gthread's poller, not in a thread.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
 keepalive = 75  # longer than nginx's upstream keepalive_timeout (60 s): nginx closes first
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
-# A stopping worker gets this long to finish its requests. The orchestrator must wait
-# longer before SIGKILL: compose's stop_grace_period and Kubernetes'
-# terminationGracePeriodSeconds are set above it.
+# A stopping worker gets this long to finish its requests; compose's stop_grace_period and
+# Kubernetes' terminationGracePeriodSeconds wait longer before SIGKILL.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 25))
-# Workers are recycled for what recycling is for, memory: one that has grown past
-# GUNICORN_MAX_WORKER_MEMORY_MB finishes its requests and is replaced (post_request below).
-# After a count of requests instead (max_requests), a spike recycled checkout's two workers
-# within seconds of each other, each time it had served that many, and its worst ten seconds
-# were those; this app's workers stop growing after their first pages (the commit gives the
-# figures). A count can still be set (GUNICORN_MAX_REQUESTS), with a wide jitter.
+# Workers are recycled for memory (post_request below), not after a count of requests: a count
+# recycled checkout's workers together mid-spike, and this app's workers stop growing after their
+# first pages. A count can still be set (GUNICORN_MAX_REQUESTS), with a wide jitter.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
 max_requests_jitter = max_requests // 2
 MAX_WORKER_MEMORY_MB = float(os.environ.get("GUNICORN_MAX_WORKER_MEMORY_MB", 200))  # 3 fit k8s's 768Mi
 MEMORY_CHECK_EVERY = 100  # requests: reading /proc costs microseconds, not worth doing each time
-# Neither preload_app nor a connection per request (worker_connections = threads, no
-# keepalive) lifted the spike's checkout latency: both measured worse (the commits of this
-# file give the runs). gunicorn 27 closes each connection on the worker's main loop.
+# Tried and measured worse at the spike's checkout (this file's commits): preload_app, a connection per request.
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
@@ -66,9 +52,7 @@ def on_starting(server: Arbiter) -> None:
 
 def post_worker_init(worker: Worker) -> None:
     # What the app loaded lives as long as the worker: out of the garbage collector's sight, a
-    # full collection walks only what requests made. Measured on this app: 81,000 objects after
-    # loading and a few pages, a full collection 19-61 ms (both threads stalled, a checkout
-    # with them); frozen, 4 ms after 600 more pages.
+    # full collection (which stalls every thread) walks only what requests made.
     gc.freeze()
 
 
@@ -82,8 +66,7 @@ def resident_megabytes() -> float:
 
 
 def post_request(worker: Worker, req, environ: dict, resp) -> None:
-    # gunicorn's own max_requests works the same way: the worker stops accepting, finishes
-    # what it holds, exits, and the arbiter starts a fresh one.
+    # As gunicorn's own max_requests: the worker finishes what it holds, exits, and is replaced.
     worker.stampede_requests = getattr(worker, "stampede_requests", 0) + 1
     if worker.stampede_requests % MEMORY_CHECK_EVERY or not worker.alive:
         return

@@ -1,12 +1,12 @@
 """nginx for `make stack`: its config rendered from the compose template, and replicas drained for a restart.
 
-Each pool's servers live in a file of their own (upstream-web.conf, upstream-checkout.conf),
-included in the template's upstream blocks, so a rolling restart (``Stack.restart``)
-can mark one replica ``down`` and reload nginx without rendering anything else.
+Each pool's servers live in a file of their own (upstream-web.conf, upstream-checkout.conf), so a
+rolling restart (``Stack.restart``) can mark one replica ``down`` and reload nginx, rendering nothing else.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -23,40 +23,37 @@ def upstream_servers(ports: list[int], *, max_conns: int | None = None) -> str:
     return "\n".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s{cap};" for port in ports) + "\n"
 
 
-def write_config(run_dir: Path, pools: dict[str, list[int]], *, replica_slots: int, values: dict[str, str]) -> Path:
-    """Render nginx.conf and stampede.conf into ``run_dir``, check them with ``nginx -t``; the main config's path.
+def write_config(run_dir: Path, pools: dict[str, list[int]], *, max_conns: int, port: int, microcache: str) -> Path:
+    """Render and check nginx.conf and stampede.conf in ``run_dir``, with an empty microcache; the main config.
 
-    A browsing replica is sent at most ``replica_slots`` requests at once (its threads): the rest
-    are answered by nginx at once (a stale page, or the busy page), never queued in gunicorn.
+    A browsing replica gets at most ``max_conns`` requests at once (its threads): nginx answers
+    the rest at once (a stale page, the busy page), never queuing them in gunicorn.
     """
     nginx_dir = run_dir / "nginx"
+    shutil.rmtree(nginx_dir / "cache", ignore_errors=True)
     for sub in ("cache", "client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (nginx_dir / sub).mkdir(parents=True, exist_ok=True)
-    servers = {
-        "web": upstream_servers(pools["web"], max_conns=replica_slots),
-        "checkout": upstream_servers(pools["checkout"] or pools["web"]),
-    }
-    for pool, text in servers.items():
-        (run_dir / POOL_FILES[pool]).write_text(text)
+    (run_dir / POOL_FILES["web"]).write_text(upstream_servers(pools["web"], max_conns=max_conns))
+    (run_dir / POOL_FILES["checkout"]).write_text(upstream_servers(pools["checkout"] or pools["web"]))
     values = {
-        **values,
+        "STAMPEDE_LISTEN": f"127.0.0.1:{port}",
+        "STAMPEDE_MICROCACHE": microcache,
+        "STAMPEDE_RESOLVER": "",
+        "STAMPEDE_STATIC_ROOT": str(TEMPLATES.parent.parent / "staticfiles"),
+        "STAMPEDE_ERROR_PAGES": str(TEMPLATES / "errors"),
+        "STAMPEDE_PAGE_CACHE_KEYS": str(TEMPLATES / "page-cache-keys.conf"),
+        # As root, nginx's workers would run as nobody, who cannot write our cache folder.
+        "STAMPEDE_USER": "user root;" if os.geteuid() == 0 else "",
         "STAMPEDE_CACHE_DIR": str(nginx_dir / "cache"),
         "STAMPEDE_RUN_DIR": str(run_dir),
-        **{
-            f"STAMPEDE_{'UPSTREAM' if pool == 'web' else 'CHECKOUT'}_SERVERS": f"include {run_dir / name};"
-            for pool, name in POOL_FILES.items()
-        },
+        "STAMPEDE_UPSTREAM_SERVERS": f"include {run_dir / POOL_FILES['web']};",
+        "STAMPEDE_CHECKOUT_SERVERS": f"include {run_dir / POOL_FILES['checkout']};",
     }
     (run_dir / "stampede.conf").write_text(render((TEMPLATES / "stampede.conf.template").read_text(), values))
     main = run_dir / "nginx.conf"
     main.write_text(render((TEMPLATES / "nginx.local.conf.template").read_text(), values))
     check(run_dir)
     return main
-
-
-def empty_cache(run_dir: Path) -> None:
-    """A new stack starts with an empty microcache."""
-    shutil.rmtree(run_dir / "nginx" / "cache", ignore_errors=True)
 
 
 def check(run_dir: Path) -> None:

@@ -1,12 +1,9 @@
 """supervisord event listener: when a program's main process dies, end what is left of its process group.
 
-supervisord starts each program as the leader of a process group of its own, which its children
-(gunicorn's and nginx's workers, Celery's pool) join. In a container they would all end with the main
-process; here they live on as orphans. gunicorn's workers notice and leave within seconds, Celery's pool
-is killed by the kernel (PR_SET_PDEATHSIG), but nginx's workers serve on, holding the port the restarted
-master must bind. So, as a container runtime would, this kills the rest of the group. A program that
-supervisord stops itself ends as STOPPED, neither EXITED nor BACKOFF, and is left alone: killasgroup
-covers it. http://supervisord.org/events.html
+Each program leads a process group its children join. In a container they would end with the main
+process; here they live on, and nginx's orphaned workers keep the port the restarted master must bind.
+So, as a container runtime would, this kills the rest of the group. A program supervisord stops itself
+(STOPPED) is left alone: killasgroup covers it. http://supervisord.org/events.html
 """
 
 from __future__ import annotations

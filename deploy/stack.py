@@ -1,30 +1,10 @@
 """`make stack`: the compose topology on this machine, without Docker, as one object.
 
-nginx (Debian's) in front of two pools of gunicorn replicas: ``web`` for browsing (catalog,
-product and search pages) and ``checkout`` for cart, checkout, order pages and the admin, so
-buying never waits behind browsing. A Celery worker and beat run beside them, against the local
-PostgreSQL and Redis. supervisord (deploy/supervisord.py) runs every one of them, starts again
-any that dies, and at ``down`` stops them all, then itself: exactly what ``up`` started.
-
-On one machine the pools share its cores: the browsing replicas run at a lower CPU priority
-(nice), as compose's cpu_shares and Kubernetes' CPU requests give each pool its own share, so
-a flood of page views cannot take the CPU that checkout needs. With ``checkout=0`` the web
-replicas serve everything (the 2023 configuration of make loadtest).
-
-    python -m deploy.stack up --web 2 --checkout 1   # make stack: 127.0.0.1:8080, var/stack
-    python -m deploy.stack ctl status                # supervisorctl: pid web:web-1, restart worker...
-    python -m deploy.stack restart                   # every replica in turn, none losing a request
-    python -m deploy.stack manage waitingroom on     # a management command against it
-    python -m deploy.stack down
-
-    with Stack.isolated("bench-1", web=1) as stack:  # free ports, its own database and keys
-        ...                                          # stack.url is nginx; dropped and forgotten at the end
-
-Everything a stack is made of is read here, once, from its environment (``STACK_*`` and the
-shop's own settings), so `make stack`, `make bench`, `make loadtest`, `make chaos` and the
-end-to-end tests run the same thing. A running stack describes itself in its run folder
-(stack.json), which ``Stack.running`` reads: a second implementation of the same topology
-(compose) can stand beside this one behind the same methods.
+nginx before two pools of gunicorn replicas (``web`` for browsing; ``checkout`` for cart, checkout,
+orders and admin, unless ``checkout=0``), a Celery worker and beat, all under supervisord; the
+browsing replicas run niced, as compose's cpu_shares give each pool its share. Read once from its
+environment (``STACK_*``, the shop's settings), so every make target and the stack tests run the
+same stack; stack.json describes a running one.
 """
 
 from __future__ import annotations
@@ -51,8 +31,7 @@ from resilience.defaults import DEFAULTS
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 FIRST_PORTS = {"web": 8101, "checkout": 8201}  # make stack's replicas; an isolated stack takes free ports
-# The local Redis's databases: the page cache, the broker, and the room's state in one of its
-# own; this machine's Redis evicts nothing (noeviction), so cached pages never push the queue out.
+# The local Redis's databases (page cache, broker, room); it evicts nothing, so pages never push the queue out.
 REDIS_URLS = {
     "REDIS_URL": "redis://127.0.0.1:6379/1",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/2",
@@ -60,6 +39,8 @@ REDIS_URLS = {
 }
 # Settings passed through to the stack's settings file (stack.env) when set in its environment.
 PASSTHROUGH = (
+    "EMAIL_URL",
+    "SHOP_FAKE_PAYMENT_LEDGER",
     "CACHE_KEY_PREFIX",
     "CELERY_TASK_DEFAULT_QUEUE",
     "SHOP_FAKE_PAYMENT_OUTCOME",
@@ -67,23 +48,18 @@ PASSTHROUGH = (
     "METRICS_TOKEN",
     "ROOT_URLCONF",
 )
-# Like Kubernetes' preStop pause (k8s/web.yaml): nginx sends a replica nothing new and its old
-# workers finish what they sent, before gunicorn is told to stop.
+# Like Kubernetes' preStop pause (k8s/web.yaml): a drained replica finishes what nginx sent it before it stops.
 DRAIN_SECONDS = 5
 # Each of the stack's processes reads the room's configuration this often: a change is everywhere after it.
 ROOM_CHANGE_SECONDS = float(DEFAULTS["WAITINGROOM_CONFIG_REFRESH_SECONDS"]) + 0.5
 
 
 class StackError(Exception):
-    """The stack did not come up, or a replica did not come back."""
+    """The stack did not come up, a replica did not come back, or a command run in it failed (what it said)."""
 
 
 class NoSuchReplica(StackError):
     pass
-
-
-class CommandFailed(StackError):
-    """A command run inside the stack's settings (a management command) failed; what it said."""
 
 
 def free_port() -> int:
@@ -99,26 +75,39 @@ class Stack:
     def __init__(self, env: Mapping[str, str] | None = None, *, web: int = 2, checkout: int = 1) -> None:
         self.env = dict(os.environ if env is None else env)
         self.env.pop("DJANGO_SETTINGS_MODULE", None)  # a caller's (the tests') never reaches the stack
-        read = self.env.get
-        self.run_dir = Path(read("STACK_RUN_DIR", ROOT / "var" / "stack")).resolve()
-        self.port = int(read("STACK_PORT", 8080))
+        # Every setting read here, defaults included: what stack.json records for ``Stack.running``.
+        self._described = {name: self.env[name] for name in PASSTHROUGH if name in self.env}
+        self.run_dir = Path(self._read("STACK_RUN_DIR", ROOT / "var" / "stack")).resolve()
+        self._described["STACK_RUN_DIR"] = str(self.run_dir)
+        self.port = int(self._read("STACK_PORT", 8080))
         self.web_ports = self._ports("web", web)
         self.checkout_ports = self._ports("checkout", checkout)
-        self.worker_metrics_port = int(read("STACK_WORKER_METRICS_PORT", 9808))
-        # How much less the browsing replicas are scheduled than checkout (nice, 0 to 19).
-        self.web_nice = int(read("STACK_WEB_NICE", 10))
-        self.workers = int(read("GUNICORN_WORKERS", 2))
-        self.threads = int(read("GUNICORN_THREADS", 2))
-        # make loadtest's 2023 configuration: its settings module, and nginx without the
-        # microcache ("off" as nginx's proxy_cache value).
-        self.settings_module = read("STACK_SETTINGS_MODULE", "config.settings.production")
-        self.microcache = read("STACK_MICROCACHE", "stampede_micro")
-        self.database_url = read("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stampede")
-        self.redis_urls = {name: read(name, default) for name, default in REDIS_URLS.items()}
-        self.cache_prefix = read("CACHE_KEY_PREFIX", "stampede")
+        self.worker_metrics_port = int(self._read("STACK_WORKER_METRICS_PORT", 9808))
+        self.web_nice = int(self._read("STACK_WEB_NICE", 10))  # how much less browsing is scheduled (0 to 19)
+        self.workers = int(self._read("GUNICORN_WORKERS", 2))
+        self.threads = int(self._read("GUNICORN_THREADS", 2))
+        # make loadtest's 2023 configuration: its settings module, and nginx's proxy_cache "off".
+        self.settings_module = self._read("STACK_SETTINGS_MODULE", "config.settings.production")
+        self.microcache = self._read("STACK_MICROCACHE", "stampede_micro")
+        self.database_url = self._read("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/stampede")
+        self.redis_urls = {name: self._read(name, default) for name, default in REDIS_URLS.items()}
+        self.cache_prefix = self._read("CACHE_KEY_PREFIX", "stampede")
         self.env_file = self.run_dir / "stack.env"
         self.logs = self.run_dir / "logs"
-        self.nginx_cache_dir = self.run_dir / "nginx" / "cache"
+
+    def _read(self, name: str, default: object) -> str:
+        self._described[name] = self.env.get(name, str(default))
+        return self._described[name]
+
+    def _ports(self, pool: str, count: int) -> list[int]:
+        name = f"STACK_{pool.upper()}_PORTS"
+        ports = [int(port) for port in self.env.get(name, "").split(",") if port]
+        if not ports:
+            ports = [FIRST_PORTS[pool] + index for index in range(count)]
+        elif len(ports) < count:
+            raise StackError(f"{name} names {len(ports)} ports for {count} replicas")
+        self._described[name] = ",".join(map(str, ports[:count]))
+        return ports[:count]
 
     @classmethod
     def isolated(
@@ -150,21 +139,9 @@ class Stack:
         """The stack running from ``run_dir`` (make stack's by default), as its stack.json describes it."""
         folder = Path(run_dir or os.environ.get("STACK_RUN_DIR", ROOT / "var" / "stack")).resolve()
         described = json.loads((folder / "stack.json").read_text())
-        return cls(
-            {**os.environ, **described.get("env", {})},
-            web=len(described["web_ports"]),
-            checkout=len(described["checkout_ports"]),
-        )
+        web, checkout = len(described["web_ports"]), len(described["checkout_ports"])
+        return cls({**os.environ, **described["env"]}, web=web, checkout=checkout)
 
-    def _ports(self, pool: str, count: int) -> list[int]:
-        named = [int(port) for port in self.env.get(f"STACK_{pool.upper()}_PORTS", "").split(",") if port]
-        if not named:
-            return [FIRST_PORTS[pool] + index for index in range(count)]
-        if len(named) < count:
-            raise StackError(f"STACK_{pool.upper()}_PORTS names {len(named)} ports for {count} replicas")
-        return named[:count]
-
-    # Where it answers.
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -181,17 +158,15 @@ class Stack:
     def database(self) -> str:
         return self.database_url.rsplit("/", 1)[1].split("?")[0]
 
-    def _server(self) -> str:
-        """The database server's maintenance database, where databases are made and dropped."""
-        server = self.database_url.rsplit("/", 1)[0].replace("postgres://", "postgresql://", 1)
-        return f"{server}/postgres"
-
     @property
     def browsing_slots(self) -> int:
         """Requests nginx sends the browsing pool at once: each replica's threads (its max_conns)."""
         return len(self.web_ports) * self.workers * self.threads
 
-    # Starting and stopping.
+    @property
+    def pools(self) -> dict[str, list[int]]:
+        return {"web": self.web_ports, "checkout": self.checkout_ports}
+
     def __enter__(self) -> Stack:
         try:
             self.up()
@@ -212,12 +187,10 @@ class Stack:
             self.down()
         if shutil.which("nginx") is None:
             raise StackError("nginx is not installed: `make system-packages` installs it")
-        for folder in (self.logs, self.run_dir / "metrics"):
-            folder.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(parents=True, exist_ok=True)
         self._write_settings()
         self._ensure_database()
-        # Setting up may wait for PostgreSQL as a deploy's migrate job does; serving keeps its 2 s
-        # (make test failed once on a migrate refused at 2 s while the suite dropped databases).
+        # Setting up may wait for PostgreSQL as a deploy's migrate job does; serving keeps its 2 s.
         patient = {"DB_CONNECT_TIMEOUT": "15"}
         self.manage("migrate", "--noinput", "-v", "0", extra_env=patient)
         self.manage("collectstatic", "--noinput", "-v", "0")
@@ -225,16 +198,13 @@ class Stack:
         worker_metrics = self.run_dir / "metrics" / "worker"
         shutil.rmtree(worker_metrics, ignore_errors=True)
         worker_metrics.mkdir(parents=True)
-        nginxconf.empty_cache(self.run_dir)
-        self._write_nginx_config()
+        slots = self.workers * self.threads  # a browsing replica's threads
+        nginxconf.write_config(self.run_dir, self.pools, max_conns=slots, port=self.port, microcache=self.microcache)
         supervisord.write_config(
             self.run_dir,
             pools=self.pools,
             nice={"web": self.web_nice, "checkout": 0},
             values={
-                "STAMPEDE_ROOT": str(ROOT),
-                "STAMPEDE_RUN_DIR": str(self.run_dir),
-                "STAMPEDE_PYTHON": sys.executable,
                 "STAMPEDE_WORKERS": str(self.workers),
                 "STAMPEDE_THREADS": str(self.threads),
                 "STAMPEDE_WORKER_METRICS_PORT": str(self.worker_metrics_port),
@@ -245,7 +215,8 @@ class Stack:
         if not readiness.wait_until_up([*replicas, f"{self.url}/healthz"]):
             self.down()
             raise StackError(f"The stack did not come up; see {self.logs}{self.log_tails()}")
-        self._describe()
+        described = {"url": self.url, "web_ports": self.web_ports, "checkout_ports": self.checkout_ports}
+        (self.run_dir / "stack.json").write_text(json.dumps({**described, "env": self._described}, indent=2))
 
     def down(self) -> bool:
         """Stop supervisord and every process it runs; False if none ran from this run folder."""
@@ -266,25 +237,20 @@ class Stack:
     def restart(self, *programs: str) -> list[str]:
         """Replace replicas one at a time (all, or those named: web:web-1 ...), each drained from nginx first.
 
-        gunicorn's graceful stop finishes the requests it has, but closes its idle keep-alive
-        connections: a request nginx sent on one at that moment fails, and nginx rightly does not
-        resend a POST. Drained first, the replica has no such connection left when it stops.
-        A pool of one replica cannot be drained (nothing else would answer): it restarts as it is.
-        Returns what was done, a line for each replica.
+        gunicorn's graceful stop closes its idle keep-alive connections, and a POST nginx sent on one
+        at that moment fails unresent; a drained replica has none left. A pool of one cannot be drained.
         """
         done = []
-        replicas = [
-            (pool, f"{pool}:{pool}-{index}", port)
+        replicas = {  # program: its port, and whether its pool has another replica to answer meanwhile
+            f"{pool}:{pool}-{index}": (port, len(ports) > 1)
             for pool, ports in self.pools.items()
             for index, port in enumerate(ports, 1)
-        ]
-        unknown = set(programs) - {program for _, program, _ in replicas}
-        if unknown:
+        }
+        if unknown := set(programs) - replicas.keys():
             raise NoSuchReplica(f"No such replica: {', '.join(sorted(unknown))}")
-        for pool, program, port in replicas:
+        for program, (port, drained) in replicas.items():
             if programs and program not in programs:
                 continue
-            drained = len(self.pools[pool]) > 1
             try:
                 if drained:
                     self._drain(port, True)
@@ -298,7 +264,6 @@ class Stack:
             done.append(f"Restarted {program}" + ("" if drained else " (alone in its pool: not drained)"))
         return done
 
-    # Asking it things.
     def ctl(self, *args: str) -> str:
         """supervisorctl against this stack (status, pid NAME, restart web:*...); what it printed."""
         return supervisord.ctl(self.run_dir, *args, capture=True).stdout.strip()
@@ -310,16 +275,11 @@ class Stack:
 
     def python(self, *args: str, capture: bool = True, extra_env: Mapping[str, str] | None = None) -> str:
         """Run Python (a script, ``-m module``) inside the stack's settings; what it printed (if captured)."""
-        done = subprocess.run(
-            [sys.executable, *args],
-            cwd=ROOT,
-            env=self.process_env({"PYTHONPATH": str(ROOT), **(extra_env or {})}),
-            capture_output=capture,
-            text=True,
-        )
+        env = self.process_env({"PYTHONPATH": str(ROOT), **(extra_env or {})})
+        done = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=capture, text=True)
         if done.returncode:
             said = f":\n{done.stdout}{done.stderr}" if capture else ""
-            raise CommandFailed(f"`python {' '.join(args)}` exited with {done.returncode}{said}")
+            raise StackError(f"`python {' '.join(args)}` exited with {done.returncode}{said}")
         return done.stdout if capture else ""
 
     def manage(self, *args: str, capture: bool = True, extra_env: Mapping[str, str] | None = None) -> str:
@@ -333,11 +293,9 @@ class Stack:
         return said
 
     def empty_caches(self) -> int:
-        """Empty the page caches, as a cold start would: Redis's entries and nginx's microcache.
+        """Empty the page caches as a cold start would (Redis's entries, nginx's microcache); the keys deleted.
 
-        The room's state is kept (it is not a cache). Each process's own memory tier empties
-        itself: its keys carry the namespace version, deleted here, so every process computes
-        pages anew within CACHE_VERSION_LOCAL_SECONDS. Returns the keys deleted.
+        The room's state is kept; each process's memory tier follows within CACHE_VERSION_LOCAL_SECONDS.
         """
         cache = redis.Redis.from_url(self.redis_urls["REDIS_URL"])
         room = f"{self.cache_prefix}:waitingroom:"
@@ -345,7 +303,7 @@ class Stack:
         doomed = [key for key in keys if not key.decode().startswith(room)]
         for start in range(0, len(doomed), 500):
             cache.delete(*doomed[start : start + 500])
-        for entry in self.nginx_cache_dir.iterdir():
+        for entry in (self.run_dir / "nginx" / "cache").iterdir():
             shutil.rmtree(entry, ignore_errors=True)
         return len(doomed)
 
@@ -358,26 +316,15 @@ class Stack:
 
     def process_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """The environment of the stack's processes: its own, its settings module and file."""
-        return {
-            **self.env,
-            "DJANGO_SETTINGS_MODULE": self.settings_module,
-            "ENV_FILE": str(self.env_file),
-            **(extra or {}),
-        }
+        own = {"DJANGO_SETTINGS_MODULE": self.settings_module, "ENV_FILE": str(self.env_file)}
+        return {**self.env, **own, **(extra or {})}
 
-    @property
-    def pools(self) -> dict[str, list[int]]:
-        return {"web": self.web_ports, "checkout": self.checkout_ports}
-
-    # What up writes.
     def _write_settings(self) -> None:
         """stack.env: the settings every process shares (and `make manage` reads)."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         secret_file = self.run_dir / "secret_key"
         if not secret_file.exists():
             secret_file.write_text(secrets.token_urlsafe(50))
         settings = {
-            **{name: self.env[name] for name in PASSTHROUGH if name in self.env},
             "DATABASE_URL": self.database_url,
             **self.redis_urls,
             "SECRET_KEY": secret_file.read_text().strip(),
@@ -394,60 +341,19 @@ class Stack:
             "STATIC_ROOT": str(ROOT / "staticfiles"),
             # Every message kept as a file, every charge in one ledger the whole stack shares:
             # what a customer would have been sent and charged can be read back (make loadtest).
-            "EMAIL_URL": self.env.get("EMAIL_URL", f"filemail:///{self.run_dir / 'mail'}"),
-            "SHOP_FAKE_PAYMENT_LEDGER": self.env.get(
-                "SHOP_FAKE_PAYMENT_LEDGER", str(self.run_dir / "payments.sqlite3")
-            ),
+            "EMAIL_URL": f"filemail:///{self.run_dir / 'mail'}",
+            "SHOP_FAKE_PAYMENT_LEDGER": str(self.run_dir / "payments.sqlite3"),
+            **{name: self.env[name] for name in PASSTHROUGH if name in self.env},
         }
         lines = ["# Written by `make stack`: the stack's settings. `make manage` reads this file."]
         self.env_file.write_text("\n".join([*lines, *(f"{name}={value}" for name, value in settings.items())]) + "\n")
 
     def _ensure_database(self) -> None:
-        with psycopg.connect(self._server(), autocommit=True) as connection:
+        server = self.database_url.rsplit("/", 1)[0].replace("postgres://", "postgresql://", 1)
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
             exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.database]).fetchone()
             if not exists:
                 connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
-
-    def _write_nginx_config(self) -> None:
-        nginxconf.write_config(
-            self.run_dir,
-            self.pools,
-            replica_slots=self.workers * self.threads,
-            values={
-                "STAMPEDE_RESOLVER": "",
-                "STAMPEDE_STATIC_ROOT": str(ROOT / "staticfiles"),
-                "STAMPEDE_LISTEN": f"127.0.0.1:{self.port}",
-                "STAMPEDE_ERROR_PAGES": str(ROOT / "deploy" / "nginx" / "errors"),
-                "STAMPEDE_MICROCACHE": self.microcache,
-                "STAMPEDE_PAGE_CACHE_KEYS": str(ROOT / "deploy" / "nginx" / "page-cache-keys.conf"),
-                # As root, nginx's workers would run as nobody, who cannot write our cache folder.
-                "STAMPEDE_USER": "user root;" if os.geteuid() == 0 else "",
-            },
-        )
-
-    def _describe(self) -> None:
-        """stack.json: what ``Stack.running`` (make loadtest --against, make manage) reads of it."""
-        own = {name: self.env[name] for name in self.env if name.startswith("STACK_") or name in PASSTHROUGH}
-        described = {
-            "url": self.url,
-            "web_ports": self.web_ports,
-            "checkout_ports": self.checkout_ports,
-            "env": {
-                **own,
-                "STACK_RUN_DIR": str(self.run_dir),
-                "STACK_PORT": str(self.port),
-                "STACK_WEB_PORTS": ",".join(map(str, self.web_ports)),
-                "STACK_CHECKOUT_PORTS": ",".join(map(str, self.checkout_ports)),
-                "STACK_WORKER_METRICS_PORT": str(self.worker_metrics_port),
-                "STACK_SETTINGS_MODULE": self.settings_module,
-                "DATABASE_URL": self.database_url,
-                "CACHE_KEY_PREFIX": self.cache_prefix,
-                "GUNICORN_WORKERS": str(self.workers),
-                "GUNICORN_THREADS": str(self.threads),
-                **self.redis_urls,
-            },
-        }
-        (self.run_dir / "stack.json").write_text(json.dumps(described, indent=2))
 
     def _drain(self, port: int, draining: bool) -> None:
         nginxconf.set_draining(self.run_dir, port, draining)
@@ -457,21 +363,21 @@ class Stack:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    up_parser = commands.add_parser("up", help="start the stack and return once it answers")
-    up_parser.add_argument("--web", type=int, default=int(os.environ.get("WEB", 2)), help="browsing replicas")
-    up_parser.add_argument(
+    up = commands.add_parser("up", help="start the stack and return once it answers")
+    up.add_argument("--web", type=int, default=int(os.environ.get("WEB", 2)), help="browsing replicas")
+    up.add_argument(
         "--checkout",
         type=int,
         default=int(os.environ.get("CHECKOUT", 1)),
         help="cart and checkout replicas (0: the web replicas serve them)",
     )
     commands.add_parser("down", help="stop exactly what `up` started")
-    restart_parser = commands.add_parser("restart", help="replace the replicas one at a time, each drained first")
-    restart_parser.add_argument("programs", nargs="*", help="only these (web:web-1 ...); default: every replica")
-    ctl_parser = commands.add_parser("ctl", help="supervisorctl against the running stack (default: status)")
-    ctl_parser.add_argument("args", nargs=argparse.REMAINDER)
-    manage_parser = commands.add_parser("manage", help="a management command against the running stack")
-    manage_parser.add_argument("args", nargs=argparse.REMAINDER)
+    restart = commands.add_parser("restart", help="replace the replicas one at a time, each drained first")
+    restart.add_argument("programs", nargs="*", help="only these (web:web-1 ...); default: every replica")
+    ctl = commands.add_parser("ctl", help="supervisorctl against the running stack (default: status)")
+    manage = commands.add_parser("manage", help="a management command against the running stack")
+    for command in (ctl, manage):
+        command.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     try:
         if args.command == "up":
@@ -482,19 +388,16 @@ def main() -> int:
                 " worker, beat, nginx)."
             )
             print("Stop it with `make stack-down`; run management commands with `make manage ARGS=...`.")
-            return 0
-        if args.command == "down":
+        elif args.command == "down":
             if Stack().down():
                 print("Stopped the stack: supervisord and every process it ran.")
-            return 0
-        stack = Stack.running()
-        if args.command == "manage":
-            stack.manage(*args.args, capture=False)
-        elif args.command == "restart":
-            for line in stack.restart(*args.programs):
+        elif args.command == "ctl":  # supervisorctl's own output and exit status
+            return supervisord.ctl(Stack.running().run_dir, *(args.args or ["status"])).returncode
+        elif args.command == "manage":
+            Stack.running().manage(*args.args, capture=False)
+        else:
+            for line in Stack.running().restart(*args.programs):
                 print(line, flush=True)
-        else:  # supervisorctl's own output and exit status
-            return supervisord.ctl(stack.run_dir, *(args.args or ["status"])).returncode
     except StackError as error:
         print(error, file=sys.stderr)
         return 2 if isinstance(error, NoSuchReplica) else 1

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages the suite, `make stack`, `make bench` and `make loadtest` drive,
-# only those whose command is missing. `make` runs this before any of them, so a new machine
-# needs nothing by hand. Usage: deploy/system-packages.sh [PACKAGE ...] (extra packages to ensure)
+# Install the Debian packages the suite, `make stack`, `make bench` and `make loadtest` drive, only those
+# missing, so a new machine needs nothing by hand. Usage: deploy/system-packages.sh [PACKAGE ...] (extras)
 set -euo pipefail
 
 # command the project runs -> the Debian package that ships it
