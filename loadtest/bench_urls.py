@@ -1,9 +1,7 @@
 """The shop's URLs plus reference views, for `make bench` only (ROOT_URLCONF=loadtest.bench_urls).
 
-The references are the anchors the shop's pages are measured against, in the same run:
-the cheapest possible Django view, and the simplest uncached page of 24 products. The
-catalog without its page cache is the shop's own view, rendered on every request while
-the query and fragment caches beneath it stay warm (a page-cache miss).
+The cheapest possible Django view, the simplest uncached page of 24 products, and the catalog without
+its page cache (a page-cache miss: rendered each time, the query and fragment caches beneath it warm).
 """
 
 from inspect import unwrap

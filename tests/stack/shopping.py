@@ -10,11 +10,7 @@ from tests.conftest import CUSTOMER
 
 
 def get(url: str, customer: Customer | None = None, **options) -> requests.Response:
-    """GET ``url`` once, whatever the answer (no line followed, nothing retried), as ``customer`` or anyone.
-
-    Anyone's request closes its connection after the answer, as a one-off client does: a new
-    session per request would otherwise leave nginx an idle keep-alive connection each time.
-    """
+    """GET ``url`` once (no line followed, nothing retried), as ``customer`` or as anyone, who closes the connection."""
     if customer is None:
         customer = Customer()
         options["headers"] = {"Connection": "close", **options.get("headers", {})}

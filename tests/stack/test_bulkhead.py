@@ -1,10 +1,7 @@
 """The bulkhead, end to end through nginx: browsing fills a pool of its own, buying never waits behind it.
 
-nginx sends each browsing replica at most as many requests as it has threads. With every one
-of them busy, a page nginx has a copy of is served from it, any other browsing request gets the
-busy page at once, and the cart, on the checkout replicas, answers as usual. The page script's
-call (/cart/state/) is browsing for a first visit (buying when browsing is full) and buying for
-a visitor with a cart. A visitor waiting in the room gets a busy page that keeps them in line.
+nginx sends each browsing replica at most as many requests as it has threads; past that, browsing
+is answered at once (from nginx's copy, or with the busy page) while the cart answers as usual.
 """
 
 from __future__ import annotations
@@ -48,8 +45,6 @@ def test_with_every_browsing_thread_busy_browsing_is_answered_at_once_and_buying
         assert cart.status_code == 200 and "Your cart" in cart.text
         assert first_visit_state.status_code == 200  # no session: browsing first, and with browsing full, buying
         assert shopper_state.status_code == 200 and shopper_state.json()["count"] == 1
-        # At most as many slow pages as threads were served, the rest turned away with the busy
-        # answer, none failed. (Not exactly as many: gunicorn's worker processes do not share out
-        # connections evenly, and one that waits for its worker's thread is shed by the app: 503.)
+        # At most one slow page a thread served, the rest turned away (some waiting for a thread are shed), none failed.
         served = [future.result().status_code for future in slow]
         assert set(served) == {200, 503} and served.count(200) <= slots, served

@@ -1,12 +1,13 @@
 """One waiting room for the whole fleet: three gunicorn replicas, one Redis, real HTTP.
 
-Every visitor talks to one replica of its own (straight to its port), so the order,
-the pace and the cap below can only hold if the replicas share the room.
-(This module sorts before test_stack.py, whose last test kills a replica.)
+Every visitor asks a replica of its own, straight at its port: the order, the pace and the cap below
+hold only if the replicas share the room. (Sorted before test_stack.py, whose last test kills a replica.)
 """
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,47 +32,44 @@ def room_left_off(stack):
 class Visitor(Customer):
     """A customer with an address of their own (as nginx would forward it), always asking the same replica."""
 
-    count = 0
+    addresses = (str(ipaddress.IPv4Address("10.0.0.0") + number) for number in itertools.count(1))
 
     def __init__(self, base_url: str) -> None:
         super().__init__(base_url)
-        Visitor.count += 1
-        self.forwarded_for = f"10.{Visitor.count // 65536 % 256}.{Visitor.count // 256 % 256}.{Visitor.count % 256}"
+        self.forwarded_for = next(Visitor.addresses)
 
     def visit(self) -> dict:
         return self.room_answer(forwarded_for=self.forwarded_for)
 
 
-def wait_until_every_replica_queues(stack, timeout: float = 15) -> None:
-    """Configuration changes reach every process within seconds: wait until each replica shows it."""
+def every_replica_answers(stack, status: str) -> None:
+    """Wait until a newcomer at each replica is ``status``: a change reaches every process within seconds."""
     pending = list(stack.replica_urls)
 
-    def all_queue() -> bool:
-        while pending and Visitor(pending[0]).visit()["status"] == "queued":
+    def all_answer() -> bool:
+        while pending and Visitor(pending[0]).visit()["status"] == status:
             pending.pop(0)
         return not pending
 
-    assert wait_until(all_queue, timeout, interval=0.2), f"replicas not queueing: {pending}"
+    assert wait_until(all_answer, 15, interval=0.2), f"replicas not {status}: {pending}"
 
 
-def room_redis(stack) -> tuple[redis.Redis, str]:
-    prefix = f"{stack.cache_prefix}:waitingroom"
-    return redis.Redis.from_url(
-        stack.redis_urls["WAITINGROOM_REDIS_URL"]
-    ), prefix  # its own database, apart from the cache
+def a_line(stack, visitors: int, *settings: str) -> list[Visitor]:
+    """An empty room on with ``settings``, then ``visitors`` arriving in order, spread over the three replicas."""
+    stack.manage("waitingroom", "reset")
+    stack.manage("waitingroom", "on", *settings)
+    every_replica_answers(stack, "queued")
+    stack.manage("waitingroom", "reset")  # forget the probes
+    line = [Visitor(stack.replica_urls[n % 3]) for n in range(visitors)]
+    for visitor in line:
+        visitor.visit()
+    return line
 
 
 def test_replicas_share_one_fifo_queue_and_one_active_cap_switched_by_the_command(stack):
-    stack.manage("waitingroom", "reset")
-    stack.manage("waitingroom", "on", "--total-active-users", "3", "--new-users-per-minute", "6000")
-    wait_until_every_replica_queues(stack)
-    stack.manage("waitingroom", "reset")  # forget the probes above
-    line = [Visitor(stack.replica_urls[n % 3]) for n in range(12)]
-
-    for visitor in line:  # arrivals, in this order, spread over the three replicas
-        visitor.visit()
-    settled = [visitor.visit() for visitor in line]
-    settled = [visitor.visit() for visitor in line]
+    line = a_line(stack, 12, "--total-active-users", "3", "--new-users-per-minute", "6000")
+    for _ in range(2):  # the line settles within two more asks each
+        settled = [visitor.visit() for visitor in line]
 
     assert [answer["status"] for answer in settled] == ["admitted"] * 3 + ["queued"] * 9
     assert [answer["position"] for answer in settled[3:]] == list(range(1, 10))
@@ -85,68 +83,34 @@ def test_replicas_share_one_fifo_queue_and_one_active_cap_switched_by_the_comman
 
 def test_admissions_per_minute_stay_within_ten_percent_of_the_setting(stack):
     per_minute = 300
-    stack.manage("waitingroom", "reset")
-    stack.manage("waitingroom", "on", "--total-active-users", "100000", "--new-users-per-minute", str(per_minute))
-    wait_until_every_replica_queues(stack)
-    stack.manage("waitingroom", "reset")
-    line = [Visitor(stack.replica_urls[n % 3]) for n in range(90)]
-    for visitor in line:
-        visitor.visit()
+    line = a_line(stack, 90, "--total-active-users", "100000", "--new-users-per-minute", str(per_minute))
 
     started = time.time()
     with ThreadPoolExecutor(max_workers=6) as pool:
         while time.time() - started < 12:
-            list(pool.map(lambda visitor: visitor.visit(), line))
+            list(pool.map(Visitor.visit, line))
 
-    client, prefix = room_redis(stack)
     window = (started + 2, started + 12)  # after the first second's allowance
-    admitted = client.zcount(f"{prefix}:admissions", *window)
+    room = redis.Redis.from_url(stack.redis_urls["WAITINGROOM_REDIS_URL"])  # its own database, apart from the cache
+    admitted = room.zcount(f"{stack.cache_prefix}:waitingroom:admissions", *window)
     measured = admitted / (window[1] - window[0]) * 60
     assert abs(measured - per_minute) <= per_minute * 0.10, measured
 
 
 def test_the_admin_switches_every_replica(stack):
     stack.manage("waitingroom", "on", "--total-active-users", "1", "--new-users-per-minute", "60")
-    wait_until_every_replica_queues(stack)
+    every_replica_answers(stack, "queued")
     password = "a-long-test-password-42"
-    stack.manage(
-        "createsuperuser",
-        "--noinput",
-        "--username",
-        "boss",
-        "--email",
-        "boss@example.com",
-        extra_env={"DJANGO_SUPERUSER_PASSWORD": password},
-    )
+    boss = {"DJANGO_SUPERUSER_USERNAME": "boss", "DJANGO_SUPERUSER_EMAIL": "boss@example.com"}
+    stack.manage("createsuperuser", "--noinput", extra_env={**boss, "DJANGO_SUPERUSER_PASSWORD": password})
     admin = Customer(stack.url)
     admin_post(admin, "/admin/login/", {"username": "boss", "password": password, "next": "/admin/"})
-    admin_post(
-        admin,
-        "/admin/resilience/waitingroomconfig/1/change/",
-        {
-            "mode": "off",
-            "total_active_users": "1",
-            "new_users_per_minute": "60",
-            "session_duration": "15",
-            "min_users_per_minute": "30",
-            "target_latency_ms": "500",
-            "target_queue_ms": "250",
-            "protected_paths": "/",
-            "message": "",
-            "event_start_0": "",
-            "event_start_1": "",
-            "event_end_0": "",
-            "event_end_1": "",
-        },
-    )
+    limits = {"total_active_users": "1", "new_users_per_minute": "60", "session_duration": "15"}
+    pace = {"min_users_per_minute": "30", "target_latency_ms": "500", "target_queue_ms": "250"}
+    change = {"mode": "off", **limits, **pace, "protected_paths": "/"}  # the message and the event left blank
+    admin_post(admin, "/admin/resilience/waitingroomconfig/1/change/", change)
 
-    open_replicas: set[str] = set()
-
-    def all_open() -> bool:
-        open_replicas.update(url for url in stack.replica_urls if Visitor(url).visit()["status"] == "admitted")
-        return open_replicas == set(stack.replica_urls)
-
-    assert wait_until(all_open, 15, interval=0.3), open_replicas
+    every_replica_answers(stack, "admitted")
 
 
 def admin_post(admin: Customer, path: str, fields: dict[str, str]) -> None:

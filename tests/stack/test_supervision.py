@@ -1,5 +1,5 @@
-"""supervisord keeps the stack up: a replica or the worker killed outright is started again within
-seconds, serves again, and leaves no process of the old one behind (compose's `restart: unless-stopped`).
+"""supervisord keeps the stack up: a replica or the worker killed outright is started again within seconds,
+serves again and leaves no process of the old one behind (compose's `restart: unless-stopped`).
 A rolling restart takes each replica out of nginx's pools before it stops (Kubernetes' preStop).
 """
 
@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,8 @@ from tests.stack.shopping import get, place_order
 
 pytestmark = pytest.mark.stack
 
-# supervisord restarts a dead program at once; gunicorn and Celery then boot in a few seconds.
-RESTART_SECONDS = 15
+RESTART_SECONDS = 15  # supervisord restarts a dead program at once; gunicorn and Celery boot in a few seconds
+RESTART = [sys.executable, "-m", "deploy.stack", "restart"]  # make stack-restart
 
 
 def children(pid: int) -> set[int]:
@@ -38,19 +37,11 @@ def alive(pid: int) -> bool:
         return False
 
 
-def status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status
-    except OSError as error:  # refused while nothing listens; HTTPError carries its status
-        return getattr(error, "code", 0)
-
-
 def test_a_replica_whose_master_is_killed_is_started_again_and_serves(stack):
     replica, program = stack.replica_urls[0], "web:web-1"
     master = stack.pid(program)
     workers = children(master)
-    assert master and workers and status(f"{replica}/") == 200
+    assert master and workers and get(f"{replica}/").status_code == 200
 
     os.kill(master, signal.SIGKILL)  # the master alone: its workers notice they are orphans
     killed = time.monotonic()
@@ -58,10 +49,10 @@ def test_a_replica_whose_master_is_killed_is_started_again_and_serves(stack):
     assert wait_until(lambda: stack.pid(program) not in (0, master), timeout=RESTART_SECONDS)
     assert wait_until(lambda: not any(map(alive, workers)), timeout=RESTART_SECONDS)
     # Nothing of the old replica is left, so whatever answers now is the new one.
-    assert wait_until(lambda: status(f"{replica}/") == 200, timeout=RESTART_SECONDS)
+    assert wait_until(lambda: get(f"{replica}/").status_code == 200, timeout=RESTART_SECONDS)
     print(f"{program} served again {time.monotonic() - killed:.1f} s after its master was killed")
     assert children(stack.pid(program))
-    assert status(f"{stack.url}/?q=after-restart{time.time_ns()}") == 200
+    assert get(f"{stack.url}/?q=after-restart{time.time_ns()}").status_code == 200
 
 
 def test_a_killed_worker_is_started_again_and_confirms_the_orders_placed_meanwhile(stack):
@@ -86,37 +77,24 @@ def test_a_rolling_restart_drains_each_replica_from_nginx_before_replacing_it(st
     program, port = "web:web-2", int(stack.replica_urls[1].rsplit(":", 1)[1])
     old = stack.pid(program)
     upstreams = stack.run_dir / "upstream-web.conf"
-    restart = subprocess.Popen(
-        [sys.executable, "-m", "deploy.stack", "restart", program],
-        cwd=ROOT,
-        env=stack.env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    restart = subprocess.Popen([*RESTART, program], cwd=ROOT, env=stack.env, stdout=subprocess.PIPE, text=True)
     try:
         # While it drains: nginx sends it nothing new, the others serve, the old replica still runs.
         assert wait_until(lambda: re.search(rf"127\.0\.0\.1:{port} [^;]* down;", upstreams.read_text()), timeout=10)
         assert upstreams.read_text().count(" down;") == 1
         assert stack.pid(program) == old
-        assert all(status(f"{stack.url}/?q=draining{n}-{time.time_ns()}") == 200 for n in range(5))
+        assert all(get(f"{stack.url}/?q=draining{n}-{time.time_ns()}").status_code == 200 for n in range(5))
         assert restart.wait(timeout=RESTART_SECONDS + 30) == 0
     finally:
         restart.kill()
     assert " down;" not in upstreams.read_text()
     assert stack.pid(program) not in (0, old)
-    assert status(f"{stack.replica_urls[1]}/readyz") == 200
+    assert get(f"{stack.replica_urls[1]}/readyz").status_code == 200
     assert f"Restarted {program}" in restart.stdout.read()
 
 
 def test_a_rolling_restart_of_a_replica_the_stack_does_not_have_is_refused(stack):
-    done = subprocess.run(
-        [sys.executable, "-m", "deploy.stack", "restart", "web:web-9"],
-        cwd=ROOT,
-        env=stack.env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = subprocess.run([*RESTART, "web:web-9"], cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=30)
 
     assert done.returncode == 2
     assert "No such replica: web:web-9" in done.stderr

@@ -12,9 +12,7 @@ from config.urls import urlpatterns as shop_urlpatterns
 def slow(request: HttpRequest) -> HttpResponse:
     """Hold a thread for a few seconds, as a page that is expensive to render would."""
     time.sleep(min(float(request.GET.get("seconds", "2")), 10))
-    response = HttpResponse("slow")
-    response["Cache-Control"] = "private, no-store"  # each one must reach the app
-    return response
+    return HttpResponse("slow", headers={"Cache-Control": "private, no-store"})  # each one must reach the app
 
 
 urlpatterns = [path("slow/", slow), *shop_urlpatterns]
