@@ -1,8 +1,7 @@
 """Turn a load test's records into summary.json, report.html and one headline line.
 
-Every figure of a configuration comes from the same run on the same machine, and the same
-visitors, as the other configurations': compare them with each other, not with other runs.
-The spike is judged first by orders placed against buying demand (goodput), then by latency.
+Every configuration met the same visitors on the same machine in the same run: compare them with each other,
+not with other runs. The spike is judged first by orders placed against buying demand (goodput), then latency.
 """
 
 from __future__ import annotations
@@ -10,15 +9,16 @@ from __future__ import annotations
 import json
 import re
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
-from loadtest.capacity import capacity, overload_figures, ramp_steps
-from loadtest.goodput import WHOLE_RUN, goodput_by_phase, queue_left
+from loadtest.goodput import WHOLE_RUN, goodput_by_phase, queue_left, rounded
+from loadtest.locust_process import LoadTestRun
 from loadtest.record import percentile, read_events
 from loadtest.report_page import render
+from loadtest.stress import capacity, overload_figures, ramp_steps
 
-# Read from the live Prometheus after each run, for the charts.
+# Read from the live Prometheus after each run into result.json; the charts draw the room's queue.
 PROMETHEUS_SERIES = {
     "queue_length": "max(stampede_waitingroom_queue_length)",
     "active_users": "max(stampede_waitingroom_active_users)",
@@ -37,29 +37,25 @@ def checkout_figures(checkouts: list[dict], buyers: list[dict]) -> dict:
     """How checkout went: submissions' latency, and the share of buyers who got an order."""
     latencies = [c["latency_ms"] for c in checkouts]
     attempted = {c["visitor"] for c in checkouts}
-    final = {b["visitor"]: b["outcome"] for b in buyers if b.get("visitor") in attempted}
-    outcomes = Counter(final.values())
+    outcomes = Counter({b["visitor"]: b["outcome"] for b in buyers if b.get("visitor") in attempted}.values())
     could_buy = len(attempted) - outcomes["sold_out"]  # told "sold out" at checkout: a correct answer
     return {
         "checkout_attempts": len(attempted),
         "checkout_success": round(outcomes["order"] / could_buy, 4) if could_buy else None,
         "checkout_sold_out": outcomes["sold_out"],
-        "checkout_p50_ms": _round(percentile(latencies, 0.50)),
-        "checkout_p95_ms": _round(percentile(latencies, 0.95)),
-        "checkout_p99_ms": _round(percentile(latencies, 0.99)),
+        "checkout_p50_ms": rounded(percentile(latencies, 0.50)),
+        "checkout_p95_ms": rounded(percentile(latencies, 0.95)),
+        "checkout_p99_ms": rounded(percentile(latencies, 0.99)),
     }
 
 
-NGINX_CHECKOUT = re.compile(
-    r'"POST /checkout/ HTTP/[\d.]+" (?P<status>\d{3}) .* t=(?P<at>[\d.]+) rt=(?P<seconds>[\d.]+)'
-)
+NGINX_CHECKOUT = re.compile(r'"POST /checkout/ HTTP/[\d.]+" \d{3} .* t=(?P<at>[\d.]+) rt=(?P<seconds>[\d.]+)')
 
 
 def checkouts_at_nginx(access_log: Path) -> list[dict]:
-    """Each checkout POST as nginx timed it (the stack's access log): when it ended, and its latency.
+    """Each checkout POST as nginx timed it (when it ended, its latency): as a customer's own device would see it.
 
-    Locust's latency also holds the time Locust itself took to send and read, on the cores
-    the shop uses too; nginx's is what a customer on a device of their own would have waited.
+    Locust's latency also holds its own time to send and read, on the cores the shop uses too.
     """
     if not access_log.exists():
         return []
@@ -68,36 +64,32 @@ def checkouts_at_nginx(access_log: Path) -> list[dict]:
 
 
 def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
-    """The figures of one configuration's run (summary.json's fields, and a few more).
-
-    ``ramp``: this configuration's capacity as the last ramp measured it (the overload compares with it).
-    """
+    """The figures of one configuration's run; ``ramp``: its capacity, which the overload is measured against."""
     record = folder / "record"
     run = json.loads((record / "run.json").read_text())
     seconds = {int(s): counts for s, counts in json.loads((record / "seconds.json").read_text()).items()}
     events = read_events(record)
-    started = run["started_at"]
-    checkouts = [e for e in events if e["type"] == "checkout"]
-    buyers = [e for e in events if e["type"] == "buyer"]
+    of_type: defaultdict[str, list[dict]] = defaultdict(list)
+    for event in events:
+        of_type[event["type"]].append(event)
+    started, checkouts, buyers = run["started_at"], of_type["checkout"], of_type["buyer"]
     spans = {phase["name"]: phase for phase in run["phases"]}
+    at_nginx = checkouts_at_nginx(folder / "stack" / "logs" / "nginx-access.log")
 
-    def during(names, items):
+    def during(names: list[str], items: list[dict]) -> list[dict]:
         windows = [(started + spans[n]["start"], started + spans[n]["end"]) for n in names if n in spans]
         return [item for item in items if any(low <= item["at"] < high for low, high in windows)]
 
-    audit = result["audit"]
-    alerts = result["monitoring"]["alerts"]
-    room_waits = [e for e in events if e["type"] == "room"]  # let in after a wait
-    left_the_line = [e for e in events if e["type"] == "left the line"]
-    timed = [e for e in room_waits if e["estimate"] is not None and e["waited"] >= ROOM_ESTIMATE_MIN_WAIT]
     # A buyer belongs to the phases they submitted the form in, whenever their outcome came.
     baseline = checkout_figures(during([run["baseline_phase"]], checkouts), buyers)
     peak = checkout_figures(during(run["peak_phases"], checkouts), buyers)
-    at_nginx = checkouts_at_nginx(folder / "stack" / "logs" / "nginx-access.log")
     for figures, names in ((baseline, [run["baseline_phase"]]), (peak, run["peak_phases"])):
-        figures["checkout_p95_at_nginx_ms"] = _round(
-            percentile([c["latency_ms"] for c in during(names, at_nginx)], 0.95)
-        )
+        nginx_ms = [c["latency_ms"] for c in during(names, at_nginx)]
+        figures["checkout_p95_at_nginx_ms"] = rounded(percentile(nginx_ms, 0.95))
+    audit, alerts = result["audit"], result["monitoring"]["alerts"]
+    room_waits = of_type["room"]  # let in after a wait
+    left_the_line = of_type["left the line"]
+    timed = [e for e in room_waits if e["estimate"] is not None and e["waited"] >= ROOM_ESTIMATE_MIN_WAIT]
     goodput = goodput_by_phase(events, list(spans))
     whole = goodput[WHOLE_RUN]
     stress = {}
@@ -118,19 +110,12 @@ def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
         **queue_left(seconds, run),
         "last_wave_phase": run.get("last_wave_phase"),
         "goodput_by_phase": goodput,
-        "peak_rps": round(max(_rolling(seconds, "requests", 5) or [0]), 1),
+        "peak_rps": _peak_rps(seconds),
         **checkout_figures(checkouts, buyers),
         "http_5xx": sum(c.get("5xx", 0) for c in seconds.values()),
-        "orders_lost": audit["orders_lost"],
-        "oversold": audit["oversold"],
-        "duplicate_charges": audit["duplicate_charges"],
-        "duplicate_emails": audit["duplicate_emails"],
+        **{key: audit[key] for key in ("orders_lost", "oversold", "duplicate_charges", "duplicate_emails")},
         "alerts_fired": sorted({alert["alert"] for alert in alerts}),
-        "waitingroom_eta_error": _round(
-            statistics.median(abs(e["estimate"] - e["waited"]) / e["waited"] for e in timed), 3
-        )
-        if timed
-        else None,
+        "waitingroom_eta_error": _median([abs(e["estimate"] - e["waited"]) / e["waited"] for e in timed], 3),
         # More than the fields above: where the time went, and what the audit counted.
         "http_429": sum(c.get("429", 0) for c in seconds.values()),
         "no_response": sum(c.get("no_response", 0) for c in seconds.values()),
@@ -141,15 +126,13 @@ def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
             peak["checkout_p95_at_nginx_ms"], baseline["checkout_p95_at_nginx_ms"]
         ),
         # Locust's own longest stall (a full garbage collection): time counted in every latency above.
-        "loadgen_gc_pause_max_ms": _round(max((e["ms"] for e in events if e["type"] == "loadgen_gc"), default=0)),
+        "loadgen_gc_pause_max_ms": round(max((e["ms"] for e in of_type["loadgen_gc"]), default=0), 1),
         # Locust's own CPU (one process: near 1.0 of a core, it could offer no more than it did).
         "loadgen_cpu_seconds": run.get("loadgen_cpu_seconds"),
         "loadgen_cpu_share": _ratio(run.get("loadgen_cpu_seconds"), run.get("stopped_at", started) - started),
         "waitingroom_queued_visitors": len(room_waits) + len(left_the_line),
         "waitingroom_left_the_line": len(left_the_line),  # turned away while waiting: 429, 503, no answer
-        "waitingroom_median_wait_s": _round(statistics.median(e["waited"] for e in room_waits), 1)
-        if room_waits
-        else None,
+        "waitingroom_median_wait_s": _median([e["waited"] for e in room_waits], 1),
         "alerts": [
             {
                 **a,
@@ -165,29 +148,27 @@ def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
     }
 
 
-def publish(out: Path, *, scenario: str, quick: bool, results: dict[str, dict], **run_settings) -> dict:
-    """Write summary.json and report.html for the configurations of one run; return the summary.
-
-    ``run_settings`` (the seed, the overload's rate, ...) goes into summary.json beside the scenario.
-    """
-    ramp = run_settings.get("ramp_capacity") or {}
-    summary = {name: summarise(out / name, result, ramp=ramp.get(name)) for name, result in results.items()}
-    document = {"scenario": scenario, "quick": quick, **run_settings, "configurations": summary}
+def publish(out: Path, run: LoadTestRun, results: dict[str, dict], *, ramp_capacity: dict[str, dict]) -> dict:
+    """Write summary.json and report.html for the configurations of one run; return the summary."""
+    summary = {name: summarise(out / name, result, ramp=ramp_capacity.get(name)) for name, result in results.items()}
+    settings = {"scenario": run.scenario, "quick": run.quick, "seed": run.seed, "rate": run.rate}
+    document = {**settings, "ramp_capacity": ramp_capacity, "configurations": summary}
     (out / "summary.json").write_text(json.dumps(document, indent=2))
-    (out / "report.html").write_text(render(scenario, quick, summary, {name: out / name for name in results}, results))
+    page = render(run.scenario, run.quick, summary, {name: out / name for name in results}, results)
+    (out / "report.html").write_text(page)
     return summary
 
 
-def _rolling(seconds: dict[int, dict], key: str, width: int) -> list[float]:
+def _peak_rps(seconds: dict[int, dict], width: int = 5) -> float:
+    """The most requests answered a second, averaged over ``width`` seconds in a row."""
     if not seconds:
-        return []
-    first, last = min(seconds), max(seconds)
-    values = [seconds.get(s, {}).get(key, 0) for s in range(first, last + 1)]
-    return [sum(values[i : i + width]) / width for i in range(max(1, len(values) - width + 1))]
+        return 0
+    requests = [seconds.get(s, {}).get("requests", 0) for s in range(min(seconds), max(seconds) + 1)]
+    return round(max(sum(requests[i : i + width]) / width for i in range(max(1, len(requests) - width + 1))), 1)
 
 
-def _round(value, digits: int = 1):
-    return None if value is None else round(value, digits)
+def _median(values: list[float], digits: int) -> float | None:
+    return round(statistics.median(values), digits) if values else None
 
 
 def _ratio(a, b):

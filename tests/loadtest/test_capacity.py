@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from loadtest.capacity import default_overload_rate, ramp_capacity, room_maximum
-from loadtest.headline import headline
 from loadtest.report import summarise
+from loadtest.report_page import headline
+from loadtest.stress import default_overload_rate, ramp_capacity, room_maximum
 
 STARTED = 2_000_000.0
 CLEAN = {"audit": {"orders_lost": 0, "oversold": 0, "duplicate_charges": 0, "duplicate_emails": 0}}

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from deploy.stack import ROOT
-from loadtest.headline import headline
 from loadtest.record import percentile
 from loadtest.report import summarise
+from loadtest.report_page import headline
 
 STARTED = 1_000_000.0
 PHASES = [{"name": "baseline", "start": 0, "end": 100}, {"name": "spike", "start": 100, "end": 200}]
