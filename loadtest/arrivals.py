@@ -1,21 +1,16 @@
 """The arrivals model of the scenarios' shapes: how many new visitors arrive each second, and which kind.
 
-An open model: visitors arrive at the shape's rate whatever the shop does, as people
-clicking a link do. A slow shop does not receive less traffic; its visitors pile up.
-Locust spawns users at a rate, so each visitor is one Locust user that makes one visit
-and then stays idle: the target user count is the number of visitors arrived so far,
-and the spawn rate is the arrival rate (the locustfile's LoadTestShape asks ``target``).
-This module does not import Locust, whose import patches the whole process for gevent:
-the harness and the tests read the shapes without that.
-
-Two streams add up: organic visitors (the shop's usual traffic, browsing) and campaign
-visitors (the influencer's link, or the sale); ``campaign_share()`` tells a new visitor
-which one it belongs to.
+An open model: visitors arrive at the shape's rate whatever the shop does, as people clicking a link
+do. Two streams add up: organic (the usual traffic) and campaign (the influencer's link, or the sale).
+Each visitor is one Locust user making one visit, so ``target`` gives Locust the visitors arrived so
+far as its user count, and the arrival rate as its spawn rate. No Locust import (it patches the
+process for gevent): the harness and the tests read the shapes without it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 USUAL_VISITORS_PER_SECOND = 2.0
@@ -36,9 +31,10 @@ class Phase:
     organic: float | None = None
     quick: float | None = None
 
-    @property
-    def final(self) -> float:
-        return self.start if self.end is None else self.end
+    def campaign_rate(self, into: float) -> float:
+        """Campaign visitors a second ``into`` seconds into the phase."""
+        final = self.start if self.end is None else self.end
+        return self.start + (final - self.start) * into / self.seconds
 
 
 class ArrivalShape:
@@ -68,21 +64,20 @@ class ArrivalShape:
 
     def campaign_rate(self, t: float) -> float:
         phase, into = self.phase_at(t)
-        return phase.start + (phase.final - phase.start) * into / phase.seconds
+        return phase.campaign_rate(into)
 
     def organic_rate(self, t: float) -> float:
-        phase = self.phase_at(t)[0]
+        return self._organic(self.phase_at(t)[0])
+
+    def _organic(self, phase: Phase) -> float:
         return self.organic_per_second if phase.organic is None else phase.organic
 
     def arrivals_until(self, t: float) -> float:
         """Visitors arrived in the first ``t`` seconds: the integral of both streams."""
-        total, elapsed = 0.0, 0.0
-        for phase in self.phases:
-            span = max(0.0, min(phase.seconds, t - elapsed))
-            rate_at_span_end = phase.start + (phase.final - phase.start) * span / phase.seconds
-            organic = self.organic_per_second if phase.organic is None else phase.organic
-            total += span * ((phase.start + rate_at_span_end) / 2 + organic)
-            elapsed += phase.seconds
+        total = 0.0
+        for phase, start in self._starts():
+            span = max(0.0, min(phase.seconds, t - start))
+            total += span * ((phase.start + phase.campaign_rate(span)) / 2 + self._organic(phase))
         return total
 
     def campaign_share(self, t: float) -> float:
@@ -92,11 +87,13 @@ class ArrivalShape:
 
     def timeline(self) -> list[dict]:
         """Each phase with its start and end, in seconds from the start of the run."""
-        spans, start = [], 0.0
+        return [{"name": phase.name, "start": start, "end": start + phase.seconds} for phase, start in self._starts()]
+
+    def _starts(self) -> Iterator[tuple[Phase, float]]:
+        start = 0.0
         for phase in self.phases:
-            spans.append({"name": phase.name, "start": start, "end": start + phase.seconds})
+            yield phase, start
             start += phase.seconds
-        return spans
 
     def target(self, t: float) -> tuple[int, float, tuple[str, ...]] | None:
         """Locust's next step at ``t``: users in all (visitors so far), spawn rate, the kinds; None at the end."""

@@ -1,11 +1,7 @@
 """Before and after a load test: set the scene, then account for every order.
 
-Runs inside the stack's own settings (loadtest/run.py sets DJANGO_SETTINGS_MODULE and
-ENV_FILE), so it reads the shop's database, the fake gateway's ledger and the mail the
-stack sent exactly as the shop wrote them.
-
-    python -m loadtest.audit prepare --folder F --featured-stock 100000 [--catalog-stock 100000]
-    python -m loadtest.audit check --folder F --record R --settle-seconds 180
+Runs in the stack's own settings, so it reads the shop's database, the fake gateway's ledger and
+the mail the stack sent exactly as the shop wrote them (`python -m loadtest.audit prepare|check`).
 """
 
 from __future__ import annotations
@@ -20,6 +16,7 @@ from pathlib import Path
 
 import django
 
+from deploy.readiness import wait_until
 from loadtest.pages import ORDER_NUMBER
 
 SUBJECT = re.compile(r"^Subject: .* order (SP-[0-9A-Z]{4}-[0-9A-Z]{4}) is confirmed$", re.MULTILINE)
@@ -27,8 +24,7 @@ FEATURED_CATEGORY = "fitness"  # the influencer's post is about a yoga mat
 
 
 def prepare(folder: Path, featured_stock: int, catalog_stock: int = 0) -> dict:
-    """Give the featured product its stock (and every product at least ``catalog_stock``); write
-    what visitors may know and the stock before the run."""
+    """Stock the featured product (and every product to ``catalog_stock``); write what visitors know, and the stock."""
     from django.db import transaction
 
     from resilience.caching import namespace_bump
@@ -66,11 +62,8 @@ def settle(last_order_id: int, seconds: float) -> float:
     from shop.models import Order
 
     started = time.monotonic()
-    unsettled = [Order.Status.PENDING, Order.Status.PAID]
-    while time.monotonic() - started < seconds:
-        if not Order.objects.filter(id__gt=last_order_id, status__in=unsettled).exists():
-            break
-        time.sleep(1)
+    unsettled = Order.objects.filter(id__gt=last_order_id, status__in=[Order.Status.PENDING, Order.Status.PAID])
+    wait_until(lambda: not unsettled.exists(), timeout=seconds, interval=1)
     return time.monotonic() - started
 
 
@@ -122,7 +115,7 @@ def check(folder: Path, record: Path, settle_seconds: float) -> dict:
     }
 
 
-def main() -> int:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=["prepare", "check"])
     parser.add_argument("--folder", type=Path, required=True, help="where before.json and catalog.json live")
@@ -137,8 +130,7 @@ def main() -> int:
     else:
         result = check(args.folder, args.record, args.settle_seconds)
     json.dump(result, sys.stdout)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,17 +1,10 @@
-"""One customer of the shop over HTTP: the client every harness shops with.
+"""One customer of the shop over HTTP: the client Locust's visitors, the chaos customers and the stack tests shop with.
 
-Locust's visitors (loadtest/visitors.py adds only Locust's timing and who they are), `make
-chaos`'s customers (loadtest/shoppers.py) and the stack tests (tests/stack/shopping.py) all
-shop through ``Customer``: pages read with loadtest/pages.py's patterns, the waiting room's line
-followed as its page asks, forms sent with the CSRF token the page script fetches, and the
-checkout form sent again with its idempotency key when the shop was too busy (RETRYABLE).
-It must not import Locust, which patches threads for gevent on import; under Locust the
-same blocking calls (time.sleep, sockets) wait cooperatively.
-
-A customer may have a loopback source address of its own (127.x.y.z): production traffic comes
-from many addresses, and nginx and the room limit each. requests, not geventhttpclient, for
-that: only requests lets a client choose a connection's source address (requests-toolbelt's
-SourceAddressAdapter).
+It follows the waiting room's line, sends forms with the token the page script fetches, and sends
+checkout again with its idempotency key when the shop was too busy. No Locust import: it patches
+threads for gevent, under which the same blocking calls wait cooperatively. requests, not
+geventhttpclient: only requests lets a customer have a loopback source address of its own
+(127.x.y.z), as nginx and the room limit each address.
 """
 
 from __future__ import annotations
@@ -20,7 +13,6 @@ import ipaddress
 import itertools
 import json
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,12 +32,10 @@ IN_LINE = "data-waiting-room="  # the room's page, and nginx's busy page for tho
 
 
 class DroppedConnectionRetry(Retry):
-    """A GET goes again once after its connection dropped, as a browser sends it; never after a timeout.
+    """A GET goes again once after its kept-alive connection dropped, as a browser's does; never after a timeout.
 
-    A kept-alive connection the server closed at that moment (nginx reloading, a replica
-    restarting) is the browser's case. urllib3 retries a read timeout alike, but a person who
-    waited 30 s for a page is not given another 30 s unseen. POSTs never go again here: checkout
-    sends its own form again where that is safe (its idempotency key).
+    urllib3 would retry a read timeout alike, but a person who waited 30 s for a page is not given
+    another 30 s unseen. POSTs never go again here: checkout resends its form itself (its idempotency key).
     """
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None) -> Retry:
@@ -79,13 +69,8 @@ def refused_cleanly(response: requests.Response) -> bool:
 
 def loopback_addresses(first: str) -> Callable[[], str]:
     """Consecutive addresses from ``first``, one per call, from any thread: one per customer."""
-    numbers, lock = itertools.count(int(ipaddress.IPv4Address(first))), threading.Lock()
-
-    def next_address() -> str:
-        with lock:
-            return str(ipaddress.IPv4Address(next(numbers)))
-
-    return next_address
+    numbers = itertools.count(int(ipaddress.IPv4Address(first)))  # next() on a count is atomic under the GIL
+    return lambda: str(ipaddress.IPv4Address(next(numbers)))
 
 
 @dataclass(frozen=True)
@@ -124,8 +109,8 @@ def checkout_outcome(response: requests.Response) -> str:
 class Customer:
     """One person at the shop, with cookies (and an address) of their own: pages, the cart, checkout.
 
-    With a ``recorder``, what they saw goes into the load test's record (loadtest/record.py), so
-    loadtest/audit.py accounts for every order they were shown; ``on_answer`` hears of every answer.
+    What they saw goes into the ``recorder``'s record (loadtest/audit.py accounts for every order they
+    were shown); ``on_answer`` hears of every answer.
     """
 
     def __init__(
@@ -161,28 +146,23 @@ class Customer:
 
     def page(self, path: str, *, label: str = "") -> str:
         """GET a page as a person would: wait in the room's line until let in; run the page's script."""
-        label = label or page_name(path)
-        body = self.follow_room(
-            lambda polling: self.send(
-                "GET", path, label="waiting room" if polling else label, headers={"Accept": self.accept}
-            )
-        )
+        body = self.follow_room(path, label=label or page_name(path), accept=self.accept)
         if self.accept == "text/html":
             self.page_state()
         return body
 
-    def follow_room(self, request: Callable[[bool], requests.Response]) -> str:
-        """Send ``request`` (told whether it polls the line) until the shop answers with a page.
+    def follow_room(self, path: str, *, label: str, accept: str) -> str:
+        """GET ``path`` until the shop answers with a page; polls of the room's line are labelled "waiting room".
 
-        After a "too busy" answer the customer presses reload once, after the time the shop asked
-        for; a second one in a row and they leave (GaveUp), in line or not. nginx's busy page for
-        those in line (they keep their place) reloads by itself, as the room's own page does.
+        After a "too busy" answer the customer reloads once, after the time the shop asked for; a
+        second in a row and they leave (GaveUp). nginx's busy page for those in line reloads by itself.
         """
-        joined, first, retried, polling, interval = time.time(), None, False, False, 0.0
+        joined, first, retried, interval = time.time(), None, False, 0.0
         try:
             while True:
-                response = request(polling)
-                if first is not None and response.status_code == 503 and IN_LINE in response.text:
+                polls = first is not None
+                response = self.send("GET", path, label="waiting room" if polls else label, headers={"Accept": accept})
+                if polls and response.status_code == 503 and IN_LINE in response.text:
                     time.sleep(float(response.headers.get("Retry-After", 5)))
                     continue
                 if response.status_code in (0, 429, 503) and not retried:
@@ -191,16 +171,13 @@ class Customer:
                     continue
                 if not answered(response):
                     raise GaveUp(response.status_code)
-                retried = False
-                waiting = in_line(response)
+                retried, waiting = False, in_line(response)
                 if waiting is None:
-                    if first is not None:
-                        self._let_in(joined, first, interval)
-                    return response.text
+                    break
                 if first is None:
                     first = waiting
                     self._count_in_line(+1)
-                polling, interval = True, waiting.refresh
+                interval = waiting.refresh
                 time.sleep(interval)
         except Exception as leaving:  # GaveUp or an error (not Locust ending the run: still in line then)
             if first is not None:
@@ -208,14 +185,17 @@ class Customer:
                 why = leaving.args[0] if isinstance(leaving, GaveUp) and leaving.args else type(leaving).__name__
                 self.note("left the line", waited=time.time() - joined, why=why, via=self.accept)
             raise
+        if first is not None:
+            self._count_in_line(-1)
+            # Let in some time during the last interval: count half of it, the expected moment.
+            waited = time.time() - joined - interval / 2
+            self.note("room", waited=waited, estimate=first.estimate, known=first.known, via=self.accept)
+        return response.text
 
-    def room_answer(self, path: str = "/", *, forwarded_for: str = "") -> dict:
-        """The room's answer to one request for ``path`` (its JSON), or ``{"status": "admitted"}``; no line followed.
-
-        ``forwarded_for`` is the address nginx would add, for a replica asked straight (it trusts one proxy).
-        """
-        headers = {"Accept": "application/json", **({"X-Forwarded-For": forwarded_for} if forwarded_for else {})}
-        response = self.send("GET", path, label="waiting room", headers=headers)
+    def room_answer(self, *, forwarded_for: str) -> dict:
+        """The room's JSON answer to one GET / from ``forwarded_for`` (as nginx adds it), or ``{"status": "admitted"}``."""
+        headers = {"Accept": "application/json", "X-Forwarded-For": forwarded_for}
+        response = self.send("GET", "/", label="waiting room", headers=headers)
         if not answered(response):
             return {"status": f"http {response.status_code}"}
         if response.headers.get("Content-Type", "").startswith("application/json"):
@@ -225,25 +205,19 @@ class Customer:
     def page_state(self, *, wait_in_line: bool = False) -> dict | None:
         """What the page script shows (cart count, CSRF token), as shop/static/shop/js/cart-state.js gets it.
 
-        The answer kept from the last ask while the shop's version cookie still holds the value
-        seen with it; with no version yet, nothing on a page view (a first visit: the script asks
-        only before a form is sent, ``wait_in_line``); else /cart/state/ is asked. With
-        ``wait_in_line``, a customer whose pass lapsed while reading is queued there, and waits.
+        Kept while the shop's version cookie holds the value seen with it. With no version yet (a first
+        visit) the script asks only before a form is sent (``wait_in_line``: queued there if the pass lapsed).
         """
         version = self.session.cookies.get(CART_STATE_VERSION_COOKIE)
         if version and self.kept_state and self.kept_state[0] == version:
             return self.kept_state[1]
         if not version and not wait_in_line:
             return None
-
-        def ask(polling: bool = False) -> requests.Response:
-            label = "waiting room" if polling else "cart state (page script)"
-            return self.send("GET", "/cart/state/", label=label, headers={"Accept": "application/json"})
-
+        label, accept = "cart state (page script)", "application/json"
         if wait_in_line:
-            state = json.loads(self.follow_room(ask))
+            state = json.loads(self.follow_room("/cart/state/", label=label, accept=accept))
         else:
-            response = ask()
+            response = self.send("GET", "/cart/state/", label=label, headers={"Accept": accept})
             state = response.json() if response.status_code == 200 else None
         version = self.session.cookies.get(CART_STATE_VERSION_COOKIE)
         if version and state and "csrfToken" in state:
@@ -254,15 +228,13 @@ class Customer:
         """The token the page script puts in forms (cached pages carry none)."""
         return self.page_state(wait_in_line=True)["csrfToken"]
 
-    def post(self, path: str, fields: dict, *, label: str, token: str = "", **options) -> requests.Response:
+    def post(self, path: str, fields: dict, *, label: str, token: str = "") -> requests.Response:
         """Send a form as the page does, with ``token`` or the one its script fetches now."""
-        data = {"csrfmiddlewaretoken": token or self.csrf_token(), **fields}
-        return self.send("POST", path, label=label, data=data, **options)
+        return self.send("POST", path, label=label, data={"csrfmiddlewaretoken": token or self.csrf_token(), **fields})
 
-    def add_to_cart(self, product_id: str, quantity: int = 1, *, token: str = "") -> requests.Response:
-        """Put a product in the cart (raises SoldOut if the shop says it is gone)."""
-        fields = {"product_id": product_id, "quantity": quantity}
-        added = self.post("/cart/add/", fields, label="add to cart", token=token)
+    def add_to_cart(self, product_id: str, *, token: str = "") -> requests.Response:
+        """Put one of a product in the cart (raises SoldOut if the shop says it is gone)."""
+        added = self.post("/cart/add/", {"product_id": product_id, "quantity": 1}, label="add to cart", token=token)
         if added.status_code == 400:  # sold out since the page was cached
             raise SoldOut("add to cart")
         if not answered(added):
@@ -281,8 +253,7 @@ class Customer:
     ) -> str:
         """Submit the checkout form, again with the same key while the shop is too busy; the outcome, noted.
 
-        "order" (``order_url`` is where it was shown; read unless ``read_order`` is False),
-        "sold_out", "rejected" or "gave_up" after three tries.
+        "order" (at ``order_url``; its number read if ``read_order``), "sold_out", "rejected" or "gave_up".
         """
         form = {**fields, **(details or customer_details(self.address or "127.0.0.1"))}
         for attempt in range(1, 4):
@@ -333,9 +304,3 @@ class Customer:
     def _count_in_line(self, change: int) -> None:
         if self.recorder is not None:
             self.recorder.visitors_queued += change
-
-    def _let_in(self, joined: float, first: InLine, interval: float) -> None:
-        self._count_in_line(-1)
-        # Let in some time during the last interval: count half of it, the expected moment.
-        waited = time.time() - joined - interval / 2
-        self.note("room", waited=waited, estimate=first.estimate, known=first.known, via=self.accept)

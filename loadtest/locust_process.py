@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from deploy.stack import ROOT, Stack
@@ -33,44 +34,22 @@ def run_locust(target: Stack, *, run: LoadTestRun, folder: Path) -> None:
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "LOADTEST_SCENARIO": run.scenario,
-        "LOADTEST_QUICK": "1" if run.quick else "",
-        "LOADTEST_SEED": str(run.seed),
-        "LOADTEST_RATE": "" if run.rate is None else str(run.rate),
+        "LOADTEST_RUN": json.dumps(asdict(run)),
         "LOADTEST_RECORD": str(folder / "record"),
         "LOADTEST_CATALOG": str(folder / "catalog.json"),
         "LOADTEST_STACK": str(target.run_dir),  # the cold start empties its caches
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    duration = run.shape().duration
-    command = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(ROOT / "loadtest" / "locustfile.py"),
-        "--headless",
-        "--host",
-        target.url,
-        "--csv",
-        str(folder / "locust"),
-        "--html",
-        str(folder / "locust.html"),
-        "--exit-code-on-error",
-        "0",
-        "--loglevel",
-        "WARNING",
-        "--logfile",
-        str(folder / "locust.log"),
-        "--only-summary",
-    ]
+    command = [sys.executable, "-m", "locust", f"--locustfile={ROOT / 'loadtest' / 'locustfile.py'}", "--headless"]
+    command += [f"--host={target.url}", "--only-summary", "--exit-code-on-error=0", "--loglevel=WARNING"]
+    command += [f"--csv={folder / 'locust'}", f"--html={folder / 'locust.html'}", f"--logfile={folder / 'locust.log'}"]
     with (folder / "locust-console.log").open("wb") as console:
         subprocess.run(
             command,
             cwd=ROOT,
             env=env,
             check=True,
-            timeout=duration + 300,
+            timeout=run.shape().duration + 300,
             preexec_fn=_more_open_files,
             stdout=console,
             stderr=subprocess.STDOUT,

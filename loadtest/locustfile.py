@@ -1,16 +1,7 @@
 """Locust's entry point for `make loadtest`: the visitors, the scenario's shape, the record.
 
-Run by loadtest/run.py, which sets the environment:
-
-    LOADTEST_SCENARIO   baseline | influencer | flash-sale | cold-start | smoke | ramp | overload
-    LOADTEST_QUICK      1 for the shortened version
-    LOADTEST_RECORD     folder for what the visitors saw (loadtest/record.py)
-    LOADTEST_CATALOG    JSON file: the featured product, product and category slugs, words
-    LOADTEST_STACK      the stack's run folder: the cold-start scenario empties its caches
-    LOADTEST_SEED       the run's seed: every configuration of a run meets the same visitors
-    LOADTEST_RATE       the overload's held rate, visitors a second (empty: the shape's default)
-
-    locust -f loadtest/locustfile.py --headless --host http://127.0.0.1:8080
+Run by loadtest/locust_process.py, whose LOADTEST_* environment gives the run (its LoadTestRun), the
+record's folder, the catalog visitors know, and the stack (whose caches the cold start empties).
 """
 
 from __future__ import annotations
@@ -25,21 +16,19 @@ import gevent
 from locust import LoadTestShape, events
 
 from deploy.stack import Stack
-from loadtest import shapes
-from loadtest.journeys import AppUser, Browser, Buyer, Shopper
+from loadtest.locust_process import LoadTestRun
 from loadtest.pages import Catalog
 from loadtest.record import Recorder, cpu_seconds
-from loadtest.seeds import VISITORS_SEED, Arrivals
+from loadtest.seeds import Arrivals
 from loadtest.stress import Ramp, step_figures
-from loadtest.visitors import Visitor
+from loadtest.visitors import AppUser, Browser, Buyer, Shopper, Visitor
 
 __all__ = ["AppUser", "Browser", "Buyer", "Scenario", "Shopper"]
 
-SCENARIO = os.environ.get("LOADTEST_SCENARIO", "smoke")
-RATE = float(os.environ["LOADTEST_RATE"]) if os.environ.get("LOADTEST_RATE") else None
-recorder = Recorder(Path(os.environ.get("LOADTEST_RECORD", "var/loadtest/record")))
+RUN = LoadTestRun(**json.loads(os.environ["LOADTEST_RUN"]))
+recorder = Recorder(Path(os.environ["LOADTEST_RECORD"]))
 Visitor.recorder = recorder
-Visitor.arrivals = Arrivals(os.environ.get("LOADTEST_SEED", str(VISITORS_SEED)))
+Visitor.arrivals = Arrivals(RUN.seed)
 Visitor.catalog = Catalog(**json.loads(Path(os.environ["LOADTEST_CATALOG"]).read_text()))
 
 
@@ -49,7 +38,7 @@ KINDS = {kind.__name__: kind for kind in (AppUser, Browser, Buyer, Shopper)}
 class Scenario(LoadTestShape):
     """Locust's shape: the scenario's arrivals (loadtest/shapes.py), one user per visitor."""
 
-    profile = shapes.shape_for(SCENARIO, quick=os.environ.get("LOADTEST_QUICK") == "1", rate=RATE)()
+    profile = RUN.shape()
     caches_emptied = False
 
     def tick(self):
@@ -59,8 +48,7 @@ class Scenario(LoadTestShape):
             gevent.spawn(self._empty_caches)
         if isinstance(self.profile, Ramp) and (figures := self.profile.after_step(t, self._step_figures)):
             recorder.event("ramp step", **figures)
-        target = self.profile.target(t)
-        if target is None:
+        if (target := self.profile.target(t)) is None:
             return None
         users, rate, only = target
         return users, rate, [KINDS[name] for name in only or KINDS]
@@ -76,16 +64,13 @@ class Scenario(LoadTestShape):
 
 @events.request.add_listener
 def _count_response(response=None, exception=None, **_) -> None:
-    status = getattr(response, "status_code", 0)
-    recorder.response(status or None)
+    recorder.response(getattr(response, "status_code", 0) or None)
 
 
-# The load generator's own pauses. Every visitor stays a Locust user to the end, so the heap
-# grows with arrivals, and each full collection walked all of it: in the spike a single one
-# stalled every visitor for 300-600 ms, and each request in flight, checkouts too, was timed
-# that much slower than the shop answered it (freezing every few seconds instead still left
-# 25-60 ms ones every 5 s). For a bounded run, no full collections: the young generations still
-# free short-lived cycles; the rest lives to the end anyway. Any that happens is recorded.
+# The load generator's own pauses: every visitor stays a Locust user to the end, so the heap grows
+# with arrivals, and a full collection walks all of it, stalling every visitor and timing each
+# request in flight slower than the shop answered it. A bounded run makes none (the young
+# generations still free short-lived cycles; the rest lives to the end anyway); any is recorded.
 NO_FULL_COLLECTIONS = 10**9
 _collection_started = [0.0]
 
@@ -122,7 +107,7 @@ def _stopped(environment, **_) -> None:
     gc.callbacks.remove(_time_full_collections)
     profile = environment.shape_class.profile
     recorder.close(
-        scenario=SCENARIO,
+        scenario=RUN.scenario,
         started_at=environment.started_at,
         stopped_at=time.time(),
         phases=profile.timeline(),
@@ -130,7 +115,7 @@ def _stopped(environment, **_) -> None:
         peak_phases=profile.peak_phases,
         last_wave_phase=profile.last_wave_phase,
         hold_phase=getattr(profile, "hold_phase", None),
-        rate=RATE,
+        rate=RUN.rate,
         ramp_failed_step=getattr(profile, "failed_step", None),
         visitors=recorder.visitors_arrived,
         # Locust's own CPU over the run: near one core's worth, it could not offer more than it did.

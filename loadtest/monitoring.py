@@ -1,11 +1,8 @@
 """A live Prometheus beside the stack under test: the project's own scrape jobs and alert rules.
 
-Debian's prometheus package ships the server. It listens on loopback, keeps its data in
-the run's folder, and is stopped by PID. The scrape jobs are those of
-deploy/prometheus/prometheus.yml, with the replicas and the worker listed (this machine
-has no compose DNS to discover them) and cAdvisor left out (no containers here). Scrapes
-and rule evaluations run every 5 s instead of 15 s, so a ten-minute run has enough
-points; the rules are deploy/prometheus/alerts.yml unchanged.
+Debian's prometheus package, on loopback, its data in the run's folder. The jobs are those of
+deploy/prometheus/prometheus.yml with the replicas and the worker listed (no compose DNS here) and
+no cAdvisor (no containers); every 5 s instead of 15 s, so a ten-minute run has enough points.
 """
 
 from __future__ import annotations
@@ -16,6 +13,7 @@ import subprocess
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -65,21 +63,14 @@ class Prometheus:
         self.folder.mkdir(parents=True, exist_ok=True)
         config = self.folder / "prometheus.yml"
         config.write_text(yaml.safe_dump(self.config(), sort_keys=False))
-        self.process = subprocess.Popen(
-            [
-                executable,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={self.folder / 'data'}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--log.level=warn",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.folder / "prometheus.log").open("wb"),
-        )
+        command = [executable, f"--config.file={config}", f"--storage.tsdb.path={self.folder / 'data'}"]
+        command += [f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"]
+        log = self.folder / "prometheus.log"
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
         if wait_until(lambda: answers(f"{self.url}/-/ready"), timeout=60, interval=0.5):
             return self
         self.__exit__()
-        raise RuntimeError(f"Prometheus did not start; see {self.folder / 'prometheus.log'}")
+        raise RuntimeError(f"Prometheus did not start; see {log}")
 
     def __exit__(self, *exc) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -90,49 +81,44 @@ class Prometheus:
                 self.process.kill()
                 self.process.wait()
 
+    def api(self, path: str, *, timeout: float = 10, **params: object) -> Any:
+        """The data of Prometheus's answer to ``/api/v1/<path>?<params>``."""
+        query = urllib.parse.urlencode(params)
+        with urllib.request.urlopen(f"{self.url}/api/v1/{path}?{query}", timeout=timeout) as response:
+            return json.load(response)["data"]
+
     def query_range(self, expr: str, start: float, end: float) -> dict[str, list[tuple[float, float]]]:
         """Each series of ``expr`` over the run, by its labels, one point per evaluation."""
-        query = urllib.parse.urlencode({"query": expr, "start": start, "end": end, "step": INTERVAL_SECONDS})
-        with urllib.request.urlopen(f"{self.url}/api/v1/query_range?{query}", timeout=30) as response:
-            result = json.load(response)["data"]["result"]
+        result = self.api("query_range", timeout=30, query=expr, start=start, end=end, step=INTERVAL_SECONDS)["result"]
         return {
             json.dumps(series["metric"], sort_keys=True): [(float(t), float(v)) for t, v in series["values"]]
             for series in result
         }
 
     def alerts(self, start: float, end: float) -> list[dict]:
-        """Every alert that fired between ``start`` and ``end``: when it fired and when it resolved."""
-        fired = []
+        """Every alert that fired between ``start`` and ``end``: when it fired and resolved (None: firing at the end)."""
+        gap, fired = 2 * INTERVAL_SECONDS, []
         for labels, points in self.query_range('ALERTS{alertstate="firing"}', start, end).items():
-            name = json.loads(labels)["alertname"]
             times = [t for t, _ in points]
-            begin = previous = times[0]
-            for moment in times[1:] + [None]:
-                if moment is None or moment - previous > 2 * INTERVAL_SECONDS:
-                    still_firing = moment is None and end - previous <= 2 * INTERVAL_SECONDS
-                    fired.append(
-                        {
-                            "alert": name,
-                            "fired_at": begin,
-                            "resolved_at": None if still_firing else previous + INTERVAL_SECONDS,
-                        }
-                    )
-                    if moment is not None:
-                        begin = moment
-                if moment is not None:
-                    previous = moment
+            # Points more than two evaluations apart belong to two firings.
+            breaks = [i for i in range(1, len(times)) if times[i] - times[i - 1] > gap]
+            for first, stop in zip([0, *breaks], [*breaks, len(times)], strict=True):
+                last = times[stop - 1]
+                still_firing = stop == len(times) and end - last <= gap
+                resolved_at = None if still_firing else last + INTERVAL_SECONDS
+                fired.append(
+                    {"alert": json.loads(labels)["alertname"], "fired_at": times[first], "resolved_at": resolved_at}
+                )
         return sorted(fired, key=lambda alert: alert["fired_at"])
 
     def scrape_health(self) -> list[dict]:
         """Every scrape target, with its job and whether its last scrape worked."""
-        with urllib.request.urlopen(f"{self.url}/api/v1/targets", timeout=10) as response:
-            active = json.load(response)["data"]["activeTargets"]
+        active = self.api("targets")["activeTargets"]
         return [{"job": t["labels"]["job"], "instance": t["labels"]["instance"], "health": t["health"]} for t in active]
 
     def rules(self) -> dict[str, str]:
         """Each alert rule's `for:` duration, as Prometheus loaded it."""
-        with urllib.request.urlopen(f"{self.url}/api/v1/rules", timeout=10) as response:
-            groups = json.load(response)["data"]["groups"]
+        groups = self.api("rules")["groups"]
         return {
             rule["name"]: rule.get("duration", 0)
             for group in groups

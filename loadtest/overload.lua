@@ -1,8 +1,6 @@
--- wrk script for make chaos's overload: a crowd of visitors, each searching for a term of its
--- own, so neither the microcache nor the page cache can answer and every request asks a browsing
--- thread for work. Each connection pauses PAUSE_MS between requests, so the crowd offers a
--- rate (connections x 1000 / PAUSE_MS a second) rather than as many as the replies allow.
--- At the end it prints one JSON line: the count of each status.
+-- wrk script for make chaos's overload: every request a search of its own, so no cache answers it.
+-- Each connection pauses PAUSE_MS between requests, so the crowd offers a rate (connections x 1000 /
+-- PAUSE_MS a second), not as many as the replies allow. At the end: one JSON line, the count of each status.
 local pause_ms = tonumber(os.getenv("PAUSE_MS") or "0")
 local counter = 0
 statuses = {}  -- a global: done() reads each thread's through thread:get

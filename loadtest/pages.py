@@ -1,8 +1,4 @@
-"""What a visitor reads off the shop's pages: links, form fields, order numbers; what it knows before them.
-
-Read by loadtest/customer.py's Customer, the one client every harness shops with, and by the
-journeys and tests that choose what to click.
-"""
+"""What a visitor reads off the shop's pages (links, form fields, order numbers), and what it knows before them."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
-"""What the visitors saw, written by the Locust process for the audit and the report.
+"""What the visitors saw, for the audit and the report.
 
-    record.event("checkout", outcome="order", order_token="...", latency_ms=123.4)
-
-Events go to ``events.jsonl`` one per line as they happen (a run cut short keeps what it
-saw); per-second counts of every response go to ``seconds.json`` at the end.
+Events go to ``events.jsonl`` one a line as they happen (a run cut short keeps what it saw);
+per-second counts of every response go to ``seconds.json`` at the end.
 """
 
 from __future__ import annotations

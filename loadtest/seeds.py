@@ -1,18 +1,11 @@
 """Each visitor's own random choices, the same in every configuration of a run.
 
-The configurations of a run are judged by the orders they place against the buying demand
-they were offered, so that demand must be equal: the same visitors, of the same kinds, landing on
-the same pages, through the campaign or not, choosing the same products and thinking as long.
-So no visitor draws from the process's shared ``random`` (whose sequence depends on how
-the visitors' greenlets happened to interleave); each draws from a ``random.Random`` of its own,
-seeded by the run's seed and its place in the arrivals.
-
-That place is counted per kind: the n-th buyer, not the n-th visitor. Locust's dispatcher hands
-out kinds in a fixed order by weight (Locust 2.47's ``UsersDispatcher`` uses no randomness:
-a Kullback-Leibler sequence over the classes sorted by name), so the n-th buyer is the same
-in every run; but it creates each second's batch grouped by class, so the n-th visitor
-created may be a buyer in one run and a browser in the next, as the batches fall.
-This module does not import Locust (the tests read it without gevent's patching).
+The configurations of a run are judged against the buying demand they were offered, so it must be
+equal: the same visitors making the same choices. So no visitor draws from the shared ``random``
+(whose sequence depends on how greenlets interleave); each has a ``random.Random`` seeded by the
+run's seed and its place among its kind: Locust's dispatcher hands out kinds in a fixed order
+(tests/loadtest/test_seeds.py), but groups each second's batch by class, so the n-th visitor
+created may be of another kind in another run while the n-th buyer is always the same.
 """
 
 from __future__ import annotations

@@ -34,8 +34,7 @@ class Influencer(ArrivalShape):
         Phase("second wave", 30, 0, SECOND_WAVE, quick=10),
         Phase("second wave hold", 30, SECOND_WAVE, quick=10),
         Phase("second wave decay", 30, SECOND_WAVE, 0, quick=10),
-        # The usual traffic again, long enough for a waiting room's queue to drain and the alerts
-        # to resolve (a run that ended with both still engaged showed 180 s was not).
+        # The usual traffic again, long enough for a waiting room's queue to drain and the alerts to resolve.
         Phase("tail", 300, quick=30),
     )
     peak_phases = ("spike", "spike hold", "decay")
@@ -83,10 +82,7 @@ SHAPES: dict[str, type[ArrivalShape]] = {
 
 
 def shape_for(scenario: str, *, quick: bool, rate: float | None = None) -> type[ArrivalShape]:
-    """The shape class to run for ``scenario``: its own phases, or its shortened ones when ``quick``.
-
-    ``rate`` (visitors a second) is the overload's held rate; no other shape takes one.
-    """
+    """The shape class to run for ``scenario``, shortened when ``quick``; ``rate`` is the overload's held rate."""
     shape = SHAPES[scenario]
     phases = shape.phases
     if rate is not None:

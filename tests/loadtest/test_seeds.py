@@ -38,7 +38,7 @@ import json
 from locust import User
 from locust.dispatch import UsersDispatcher
 from locust.runners import WorkerNode
-from loadtest.journeys import AppUser, Browser, Buyer, Shopper
+from loadtest.visitors import AppUser, Browser, Buyer, Shopper
 
 dispatcher = UsersDispatcher(worker_nodes=[WorkerNode("local")], user_classes=[AppUser, Browser, Buyer, Shopper])
 order, before = [], {}
