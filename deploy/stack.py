@@ -365,12 +365,8 @@ def main() -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start the stack and return once it answers")
     up.add_argument("--web", type=int, default=int(os.environ.get("WEB", 2)), help="browsing replicas")
-    up.add_argument(
-        "--checkout",
-        type=int,
-        default=int(os.environ.get("CHECKOUT", 1)),
-        help="cart and checkout replicas (0: the web replicas serve them)",
-    )
+    buying = "cart and checkout replicas (0: the web replicas serve them)"
+    up.add_argument("--checkout", type=int, default=int(os.environ.get("CHECKOUT", 1)), help=buying)
     commands.add_parser("down", help="stop exactly what `up` started")
     restart = commands.add_parser("restart", help="replace the replicas one at a time, each drained first")
     restart.add_argument("programs", nargs="*", help="only these (web:web-1 ...); default: every replica")
@@ -383,10 +379,8 @@ def main() -> int:
         if args.command == "up":
             stack = Stack(web=args.web, checkout=args.checkout)
             stack.up()
-            print(
-                f"Stampede is up at {stack.url}/ ({args.web} web and {args.checkout} checkout replicas,"
-                " worker, beat, nginx)."
-            )
+            replicas = f"{args.web} web and {args.checkout} checkout replicas"
+            print(f"Stampede is up at {stack.url}/ ({replicas}, worker, beat, nginx).")
             print("Stop it with `make stack-down`; run management commands with `make manage ARGS=...`.")
         elif args.command == "down":
             if Stack().down():
