@@ -232,7 +232,8 @@ class Stack:
             for key in store.scan_iter(match=f"{self.cache_prefix}:*", count=1000):
                 store.delete(key)
         queue = self.env.get("CELERY_TASK_DEFAULT_QUEUE", "stampede")
-        redis.Redis.from_url(self.redis_urls["CELERY_BROKER_URL"]).delete(queue, f"_kombu.binding.{queue}")
+        bindings = (f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")  # kombu's, per queue
+        redis.Redis.from_url(self.redis_urls["CELERY_BROKER_URL"]).delete(queue, *bindings)
 
     def restart(self, *programs: str) -> list[str]:
         """Replace replicas one at a time (all, or those named: web:web-1 ...), each drained from nginx first.
