@@ -1,11 +1,17 @@
-# syntax=docker/dockerfile:1
 # Stampede's images, from one file:
 #   docker build --target web   -t stampede-web .    gunicorn (and, with another command, Celery)
 #   docker build --target nginx -t stampede-nginx .  nginx with the static files and the shared config
-# docker-compose.yml builds both.
+# docker-compose.yml builds both. No `# syntax=` line: it makes BuildKit pull a frontend image,
+# which fails where no registry answers; the built-in frontend knows RUN --mount=type=cache.
+#
+# The base images are build arguments, the official ones by default; `make compose` points them at
+# stand-ins built from Debian's packages where no registry answers (deploy/images/), and a company
+# can point them at its own mirror: --build-arg PYTHON_IMAGE=registry.example.com/python:3.11-slim.
+ARG PYTHON_IMAGE=python:3.11-slim
+ARG NGINX_IMAGE=nginx:1.30-alpine
 
 # --- build: dependencies into a venv, static files collected -------------------------------
-FROM python:3.11-slim AS build
+FROM ${PYTHON_IMAGE} AS build
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
@@ -22,7 +28,7 @@ RUN SECRET_KEY="build-only-collectstatic-key-not-used-at-runtime-0123456789abcde
     python manage.py collectstatic --noinput
 
 # --- web: gunicorn by default; compose runs the Celery worker, beat and migrations from it too ---
-FROM python:3.11-slim AS web
+FROM ${PYTHON_IMAGE} AS web
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \
@@ -48,7 +54,7 @@ CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"]
 # 1.27.3+ re-resolves `server web:8000 resolve;`, so `--scale web=N` reaches new replicas
 # without restarting nginx. The current stable line; pin it by digest (nginx:1.30-alpine@sha256:...)
 # where the registry can be read: a digest cannot be looked up or checked from this machine.
-FROM nginx:1.30-alpine AS nginx
+FROM ${NGINX_IMAGE} AS nginx
 COPY --from=build /app/staticfiles /srv/static
 COPY deploy/nginx/errors /srv/errors
 COPY deploy/nginx/page-cache-keys.conf /etc/nginx/stampede/page-cache-keys.conf

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: help run test test-unit lint audit install install-dev system-packages migrate seed clean superuser stack stack-down stack-restart stack-ctl manage bench bench-waitingroom loadtest chaos
+.PHONY: help run test test-unit lint audit install install-dev system-packages migrate seed clean superuser stack stack-down stack-restart stack-ctl docker compose compose-down manage bench bench-waitingroom loadtest chaos
 
 ## help: every target with what it does (this list, read from the Makefile's `##` comments)
 help:
@@ -52,12 +52,12 @@ superuser: migrate
 	$(PY) manage.py createsuperuser
 
 ## test: install, lint, audit, and run the whole suite against the local PostgreSQL and Redis
-test: install-dev system-packages lint audit
+test: install-dev system-packages docker lint audit
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## test-unit: the suite without stacks, browsers or chaos (real PostgreSQL and Redis), to run between edits
 test-unit: install-dev
-	$(PY) -m pytest -m "not stack and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not stack and not browser and not compose" $(PYTEST_ARGS)
 
 ## lint: ruff's checks and its formatting, as CI runs them (`ruff format .` applies the formatting)
 lint: install-dev
@@ -91,6 +91,20 @@ stack-restart:
 ## stack-ctl: supervisorctl against the stack, e.g. make stack-ctl ARGS="restart web:web-1" (default: status)
 stack-ctl:
 	$(PY) -m deploy.stack ctl $(or $(ARGS),status)
+
+## docker: Docker Engine (Debian's docker.io, its daemon started if none answers) and the Compose v2 plugin
+docker: install-dev
+	@deploy/docker-engine.sh $(VENV)
+
+## compose: docker-compose.yml's stack on 127.0.0.1:8080 (WEB and CHECKOUT replicas), installing Docker and
+## Compose where missing, writing .env with fresh secrets if there is none, building images from Debian's
+## packages where no image registry answers
+compose: docker
+	$(PY) -m deploy.compose up --web $(WEB) --checkout $(CHECKOUT)
+
+## compose-down: stop make compose's stack and remove its containers, networks and volumes
+compose-down: install-dev
+	$(PY) -m deploy.compose down
 
 ## manage: run a management command against the stack, e.g. make manage ARGS="waitingroom on"
 manage: install
