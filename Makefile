@@ -111,10 +111,11 @@ manage: install
 	$(PY) -m deploy.stack manage $(ARGS)
 
 ## bench: requests/s through nginx with 1 and 3 replicas, microcache and static ceiling; database connections
-## kept per thread against one per request (wrk, one run each)
-bench: install-dev system-packages
-	$(PY) -m loadtest.bench
-	$(PY) -m loadtest.bench_connections
+## kept per thread against one per request (wrk, one run each); TARGET=compose: the nginx table on compose's stack
+TARGET ?= stack
+bench: install-dev system-packages $(if $(filter compose,$(TARGET)),docker)
+	$(PY) -m loadtest.bench --target $(TARGET)
+	$(if $(filter compose,$(TARGET)),,$(PY) -m loadtest.bench_connections)
 
 ## bench-waitingroom: estimated vs actual wait for 300 simulated visitors, and the room's overhead per request
 bench-waitingroom: install-dev

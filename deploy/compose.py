@@ -15,6 +15,7 @@ import re
 import secrets
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -98,6 +99,9 @@ class ComposeStack:
                 "SHOP_BASE_URL": url,
                 "SECURE_COOKIES": "false",  # plain http on loopback: a client other than a browser keeps them too
                 "SECURE_HSTS_SECONDS": "0",
+                # Every charge and message kept in the worker's container, to be read back (as make stack does).
+                "SHOP_FAKE_PAYMENT_LEDGER": "/tmp/payments.sqlite3",
+                "EMAIL_URL": "filemail:////tmp/mail",
             },
         )
         return cls(
@@ -163,6 +167,21 @@ class ComposeStack:
         if done.returncode:
             raise StackError(f"`manage.py {' '.join(args)}` exited with {done.returncode}:\n{done.stdout}{done.stderr}")
         return done.stdout
+
+    # The replicas publish no port (`--scale` needs that): only nginx is reachable from the host.
+    replica_urls: list[str] = []
+
+    def put_static(self, path: str, text: str) -> str:
+        """Put a file where the nginx container serves /static/ from; its URL."""
+        with tempfile.NamedTemporaryFile("w", suffix=".html", encoding="utf-8") as copy:
+            copy.write(text)
+            copy.flush()
+            os.chmod(copy.name, 0o644)  # nginx's workers read it as another user
+            self.compose("exec", "-T", "nginx", "mkdir", "-p", str(Path("/srv/static", path).parent))
+            done = self.compose("cp", copy.name, f"nginx:/srv/static/{path}")
+        if done.returncode:
+            raise StackError(f"Copying {path} into nginx failed: {done.stderr}")
+        return f"{self.url}/static/{path}"
 
     def logs(self, lines: int = 30) -> str:
         return self.compose("logs", "--no-color", "--tail", str(lines)).stdout

@@ -308,6 +308,12 @@ class Stack:
             shutil.rmtree(entry, ignore_errors=True)
         return len(doomed)
 
+    def put_static(self, path: str, text: str) -> str:
+        """Put a file where nginx serves /static/ from; its URL."""
+        (ROOT / "staticfiles" / path).parent.mkdir(parents=True, exist_ok=True)
+        (ROOT / "staticfiles" / path).write_text(text, encoding="utf-8")
+        return f"{self.url}/static/{path}"
+
     def log_tails(self, lines: int = 15) -> str:
         """The end of every log the stack wrote, to explain a stack that did not come up."""
         return "".join(

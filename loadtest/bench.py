@@ -4,6 +4,8 @@
 served by the same process (loadtest/bench_urls.py). "nginx": the catalog through nginx with 1
 and 3 replicas, microcached or not, against nginx serving the same page as a static file (the
 ceiling). wrk shares the cores with the server: compare the ratios, not the absolute numbers.
+``--target compose`` measures the nginx table on docker-compose.yml's stack (deploy/compose.py);
+its replicas publish no port, so the app table is make stack's only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.compose import ComposeStack
 from deploy.stack import ROOT, Stack
 from loadtest.customer import Customer
 from loadtest.pages import PRODUCT_LINK
@@ -65,10 +68,12 @@ def interleaved_medians(urls: dict[str, str], *, seconds: int, rounds: int) -> l
     return [ordered[rounds // 2] for ordered in by_rate]
 
 
-def bench_stack(name: str, *, web: int = 1, **env: str) -> Stack:
-    """A stack of the benchmark's own, with its reference views, 3 workers a replica."""
-    env = {"ROOT_URLCONF": "loadtest.bench_urls", "GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "3"), **env}
-    return Stack.isolated(name, web=web, env=env)
+def bench_stack(name: str, *, web: int = 1, target: str = "stack") -> Stack | ComposeStack:
+    """A stack of the benchmark's own (make stack's or compose's), 3 workers a replica, the reference views in make stack's."""
+    workers = {"GUNICORN_WORKERS": os.environ.get("GUNICORN_WORKERS", "3")}
+    if target == "compose":
+        return ComposeStack.isolated(name, web=web, env={**os.environ, **workers})
+    return Stack.isolated(name, web=web, env={"ROOT_URLCONF": "loadtest.bench_urls", **workers})
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> str:
@@ -95,12 +100,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--only", choices=["app", "nginx"], help="run one table only")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the app scenarios")
+    parser.add_argument("--target", choices=["stack", "compose"], default="stack", help="make stack's or compose's")
     args = parser.parse_args()
+    if args.target == "compose":
+        args.only = "nginx"  # the app table needs a replica's own port
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
         return 1
     seconds, app, edge = args.seconds, [], []
-    with bench_stack("bench-1") as stack:
+    with bench_stack("bench-1", target=args.target) as stack:
         replica, catalog = stack.replica_urls[0], f"{stack.url}/"
         if args.only != "nginx":
             references = {
@@ -112,10 +120,8 @@ def main() -> int:
             app = interleaved_medians(references, seconds=seconds, rounds=args.rounds)
         if args.only != "app":
             # The ceiling: the rendered catalog page saved as a static file nginx serves.
-            static_copy = ROOT / "staticfiles" / "bench" / "catalog.html"
-            static_copy.parent.mkdir(parents=True, exist_ok=True)
-            static_copy.write_text(Customer(stack.url).page("/"), encoding="utf-8")
-            edge.append(wrk("nginx static file (ceiling)", f"{stack.url}/static/bench/catalog.html", seconds))
+            static_copy = stack.put_static("bench/catalog.html", Customer(stack.url).page("/"))
+            edge.append(wrk("nginx static file (ceiling)", static_copy, seconds))
             edge.append(wrk("catalog via nginx microcache, 1 replica", catalog, seconds))
             product = stack.url + PRODUCT_LINK.search(Customer(stack.url).page("/")).group(1)
             edge.append(wrk("product page via nginx microcache, plain link", product, seconds))
@@ -123,11 +129,15 @@ def main() -> int:
             edge.append(wrk(influencer, product, seconds, script=TAGGED_LINKS))
             edge.append(wrk("catalog via nginx, no microcache, 1 replica", catalog, seconds, UNCACHED))
     if args.only != "app":
-        with bench_stack("bench-3", web=3) as stack:
+        with bench_stack("bench-3", web=3, target=args.target) as stack:
             edge.append(wrk("catalog via nginx microcache, 3 replicas", f"{stack.url}/", seconds))
             edge.append(wrk("catalog via nginx, no microcache, 3 replicas", f"{stack.url}/", seconds, UNCACHED))
+    edge_title = "nginx" if args.target == "stack" else f"nginx, {args.target}"
     app_title = f"app: wrk straight at one gunicorn replica, median of {args.rounds} interleaved rounds"
-    publish("latest.md", "\n".join(render(title, rows) for title, rows in [(app_title, app), ("nginx", edge)] if rows))
+    publish(
+        "latest.md" if args.target == "stack" else f"latest-{args.target}.md",
+        "\n".join(render(title, rows) for title, rows in [(app_title, app), (edge_title, edge)] if rows),
+    )
     return 0
 
 

@@ -1,32 +1,85 @@
 """`docker compose up --scale web=N`, run for real: what a user of docker-compose.yml gets.
 
 One stack for the file, in order: the last test takes it down and checks that nothing is left.
+A crash is the container's main process killed from outside, as the OOM killer would: Docker
+takes `docker kill` for an operator's stop and leaves the container stopped, whatever its
+restart policy (checked on Engine 20.10), so that would test nothing of `restart: unless-stopped`.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
+import signal
 import subprocess
+import threading
+import time
 import urllib.request
 import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
+from loadtest.audit import SUBJECT
+from loadtest.pages import ORDER_NUMBER
 from tests.compose.conftest import WEB_REPLICAS
 from tests.concurrency import wait_until
 from tests.conftest import CUSTOMER
-from tests.stack.shopping import get
+from tests.stack.shopping import get, place_order
 
-pytestmark = [pytest.mark.compose, pytest.mark.browser]
+pytestmark = pytest.mark.compose
 
 ORDER_HEADING = re.compile(r"^Order SP-[0-9A-Z]{4}-[0-9A-Z]{4}$")
+# What the worker's container knows of every order: its status, the fake gateway's charges, the mail sent.
+SHOP_STATE = """
+import json, pathlib
+from django.conf import settings
+from shop.models import Order
+from shop.payments import FakeGateway
+print(json.dumps({
+    "orders": dict(Order.objects.values_list("number", "status")),
+    "charges": [charge.description for charge in FakeGateway.ledger().all()],
+    "mail": "\\n".join(path.read_text(errors="replace") for path in pathlib.Path(settings.EMAIL_FILE_PATH).glob("*.log")),
+}))
+"""
 
 
 def prometheus(compose, path: str) -> dict:
     with urllib.request.urlopen(f"{compose.prometheus_url}{path}", timeout=5) as answer:  # noqa: S310 (loopback)
         return json.load(answer)["data"]
+
+
+def container(compose, service: str) -> str:
+    """The id of a service's first container (web-1, worker-1)."""
+    labels = {"project": compose.project, "service": service, "container-number": "1"}
+    filters = [f"--filter=label=com.docker.compose.{name}={value}" for name, value in labels.items()]
+    return subprocess.run(["docker", "ps", "--quiet", *filters], capture_output=True, text=True).stdout.strip()
+
+
+def inspect(container_id: str, template: str) -> str:
+    return subprocess.run(
+        ["docker", "inspect", "--format", template, container_id], capture_output=True, text=True
+    ).stdout.strip()
+
+
+def crash(container_id: str) -> None:
+    """Kill the container's main process from outside (every process of the container goes with it)."""
+    os.kill(int(inspect(container_id, "{{.State.Pid}}")), signal.SIGKILL)
+
+
+def started_again_and_healthy(container_id: str) -> bool:
+    return inspect(container_id, "{{.RestartCount}} {{.State.Health.Status}}") == "1 healthy"
+
+
+def shop_state(compose) -> dict:
+    done = compose.compose("exec", "-T", "worker", "python", "manage.py", "shell", "-v", "0", "--command", SHOP_STATE)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def searches_served_by(compose, term: str) -> dict[str, int]:
@@ -40,6 +93,7 @@ def searches_served_by(compose, term: str) -> dict[str, int]:
     return served
 
 
+@pytest.mark.browser
 def test_a_person_buys_in_a_browser_and_the_compose_worker_confirms_the_order(compose, chromium):
     page = chromium.new_context().new_page()
     page.goto(f"http://localhost:{compose.port}/category/kitchen/")
@@ -85,6 +139,54 @@ def test_scaled_up_replicas_serve_within_ten_seconds(compose):
         return len(searches_served_by(compose, term)) == 4
 
     assert wait_until(every_replica_served, timeout=10, interval=0.5), searches_served_by(compose, term)
+
+
+def test_a_crashed_web_replica_costs_no_failed_get_and_docker_starts_it_again(compose):
+    victim, statuses, stop = container(compose, "web"), [], threading.Event()
+
+    def browse(lane: int) -> None:
+        for index in itertools.count():  # new terms: replicas answer, not the caches
+            if stop.is_set():
+                return
+            try:
+                statuses.append(requests.get(f"{compose.url}/?q=crash{lane}-{index}", timeout=(3.05, 30)).status_code)
+            except requests.RequestException as error:  # no answer: which kind says where it was lost
+                statuses.append(repr(error))
+
+    with ThreadPoolExecutor(4) as pool:
+        lanes = [pool.submit(browse, lane) for lane in range(4)]
+        time.sleep(2)
+        crash(victim)
+        time.sleep(5)
+        stop.set()
+    assert all(lane.exception() is None for lane in lanes)
+    assert len(statuses) > 50 and set(statuses) == {200}, Counter(statuses)
+    assert wait_until(lambda: started_again_and_healthy(victim), timeout=90, interval=1)
+
+
+def test_orders_waiting_when_the_worker_crashes_are_each_processed_charged_and_emailed_once(compose):
+    worker = container(compose, "worker")
+    numbers = set()
+    for index in range(6):
+        if index == 2:
+            crash(worker)  # the orders after this one wait for it in the broker
+        customer = place_order(compose.url)
+        numbers.add(ORDER_NUMBER.search(get(customer.order_url).text).group(0))
+        # One client at a pace under nginx's cart and checkout limits per address: through a port
+        # Docker publishes on loopback every request comes from one address (its proxy's).
+        time.sleep(0.5)
+
+    def all_confirmed() -> bool:
+        orders = shop_state(compose)["orders"]
+        return all(orders.get(number) == "confirmed" for number in numbers)
+
+    assert wait_until(all_confirmed, timeout=120, interval=2), shop_state(compose)["orders"]
+    state = shop_state(compose)
+    charged = Counter(found.group(0) for charge in state["charges"] if (found := ORDER_NUMBER.search(charge)))
+    emailed = Counter(SUBJECT.findall(state["mail"]))
+    assert len(numbers) == 6
+    assert all(charged[number] == 1 and emailed[number] == 1 for number in numbers), (charged, emailed)
+    assert wait_until(lambda: started_again_and_healthy(worker), timeout=90, interval=1)  # its check runs every 30 s
 
 
 def test_down_leaves_no_container_network_or_volume(compose):
