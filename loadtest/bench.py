@@ -109,8 +109,9 @@ def main() -> int:
         return 1
     seconds, app, edge = args.seconds, [], []
     with bench_stack("bench-1", target=args.target) as stack:
-        replica, catalog = stack.replica_urls[0], f"{stack.url}/"
+        catalog = f"{stack.url}/"
         if args.only != "nginx":
+            replica = stack.replica_urls[0]
             references = {
                 "constant view (reference)": f"{replica}/bench/constant",
                 "minimal 24-product page, uncached (reference)": f"{replica}/bench/minimal",
