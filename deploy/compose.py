@@ -99,9 +99,10 @@ class ComposeStack:
                 "SHOP_BASE_URL": url,
                 "SECURE_COOKIES": "false",  # plain http on loopback: a client other than a browser keeps them too
                 "SECURE_HSTS_SECONDS": "0",
-                # Every charge and message kept in the worker's container, to be read back (as make stack does).
-                "SHOP_FAKE_PAYMENT_LEDGER": "/tmp/payments.sqlite3",
-                "EMAIL_URL": "filemail:////tmp/mail",
+                # Every charge and message kept in the worker's container (its /tmp, not this machine's),
+                # to be read back as make stack's are.
+                "SHOP_FAKE_PAYMENT_LEDGER": "/tmp/payments.sqlite3",  # nosec B108
+                "EMAIL_URL": "filemail:////tmp/mail",  # nosec B108
             },
         )
         return cls(
