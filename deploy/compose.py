@@ -13,6 +13,7 @@ import argparse
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -102,10 +103,10 @@ class ComposeStack:
                 # Every charge and message kept in the worker's container (its /tmp, not this machine's),
                 # to be read back as make stack's are.
                 "SHOP_FAKE_PAYMENT_LEDGER": "/tmp/payments.sqlite3",  # nosec B108
-                "EMAIL_URL": "filemail:////tmp/mail",  # nosec B108
+                "EMAIL_URL": "filemail:////tmp/mail",
             },
         )
-        return cls(
+        stack = cls(
             web=web,
             checkout=checkout,
             project=f"stampede-{name}",
@@ -114,6 +115,8 @@ class ComposeStack:
             prometheus_port=free_port(),
             env=env,
         )
+        stack.disposable = True
+        return stack
 
     @property
     def url(self) -> str:
@@ -146,9 +149,13 @@ class ComposeStack:
         if done.returncode:
             raise StackError(f"`docker compose up` exited with {done.returncode}:\n{self.logs()}")
 
+    disposable = False  # an isolated stack's folder and env file (its secrets) go with it
+
     def down(self) -> None:
         """Stop and remove the project's containers, networks and volumes."""
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "30")
+        if self.disposable:
+            shutil.rmtree(self.env_file.parent, ignore_errors=True)  # var/compose/<name>/, made for it
 
     def compose(self, *args: str, capture: bool = True) -> subprocess.CompletedProcess:
         """``docker compose`` on this project; what it printed, if captured."""

