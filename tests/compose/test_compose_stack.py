@@ -144,7 +144,7 @@ def test_scaled_up_replicas_serve_within_ten_seconds(compose):
 def test_a_crashed_web_replica_costs_no_refused_get_and_docker_starts_it_again(compose):
     """nginx sends a GET the dead replica did not answer to another one; what it cannot send again is an
     answer the replica had begun when it died (the visitor has its first bytes; seen once in about
-    7,000 GETs over 14 crashes, a response ended prematurely): at most the requests in flight on it."""
+    10,000 GETs over 16 crashes, a response ended prematurely): at most the requests in flight on it."""
     victim, statuses, stop = container(compose, "web"), [], threading.Event()
 
     def browse(lane: int) -> None:
