@@ -113,7 +113,14 @@ DEFAULTS: dict[str, object] = {
     # Fewer samples than this in a window say nothing: the p95 of five is their maximum, and one
     # slow request in a quiet process engaged the room in a spike the shop was serving.
     "WAITINGROOM_ADAPTIVE_MIN_SAMPLES": 20,
-    "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,  # over target: the pace is the admissions' pace times this
+    # Open, a signal over its target engages the room once it has stayed over this long, or at
+    # once past this multiple of it. Measured: the influencer spike's onset took checkout's p95 to
+    # 317-387 ms (target 250) for about 15 s on a machine that served the whole spike, room off,
+    # at 114 ms; engaging on it queued 1,653 visitors for a median of 12.6 s and sold no more.
+    "WAITINGROOM_ADAPTIVE_ENGAGE_AFTER_SECONDS": 20,
+    "WAITINGROOM_ADAPTIVE_ENGAGE_AT_ONCE_RATIO": 2.0,
+    # Over target the pace is the admissions' pace times target / signal, never less than this share.
+    "WAITINGROOM_ADAPTIVE_DECREASE": 0.7,
     # Engaged, a signal less than this share over its target holds the pace: a cut of a few per
     # cent says nothing, and would stop the next cut for CUT_EVERY_SECONDS (measured: a 1% cut at
     # 255 ms, then 40 s of checkout's p95 at 480-700 ms before the room could cut again).

@@ -12,14 +12,17 @@ whichever takes a short lock, reads every process's figures and moves the room's
   that engage the room at once, at the maximum: the signals show an overload only 10-20 s after
   its visitors were let in, and at twice the capacity those let in meanwhile held checkout's p95
   over 700 ms for a minute.
-- When a signal goes over its target the room engages, at the pace the shop was actually
-  admitting over the last window (the capacity it just showed; while open, every newcomer who
-  reached the app, each counted once by address) times a factor. Engaged, it cuts again at most
-  once in WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays over, in proportion to
-  how far over (target / signal, as a gradient limiter scales its limit), never by more than the
-  factor: with a line of thousands the line's own requests keep a signal near its target
-  whatever the pace, and a full cut each time took the pace to a quarter of capacity. A signal
-  just over its target (within WAITINGROOM_ADAPTIVE_DEAD_BAND) holds the pace instead.
+- When a signal goes over its target and stays over (WAITINGROOM_ADAPTIVE_ENGAGE_AFTER_SECONDS),
+  or goes past a multiple of it at once (WAITINGROOM_ADAPTIVE_ENGAGE_AT_ONCE_RATIO), the room
+  engages: a passing rise at a spike's onset (cold pages, new connections) is not an overload,
+  while a real one keeps rising. It engages at the pace the shop was actually admitting over the
+  last window (the capacity it just showed; while open, every newcomer who reached the app, each
+  counted once by address), cut in proportion to how far over the signal is (target / signal, as
+  a gradient limiter scales its limit), never by more than a factor. Engaged, it cuts again at
+  most once in WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS while the signal stays over, the same way:
+  with a line of thousands the line's own requests keep a signal near its target whatever the
+  pace, and a full cut each time took the pace to a quarter of capacity. A signal just over its
+  target (within WAITINGROOM_ADAPTIVE_DEAD_BAND) holds the pace instead.
 - While engaged and every signal is under half its target the pace climbs by a share of itself
   each second (no fixed ceiling, so it finds capacity that replicas added), but not within a
   round trip of a cut (the same wait as between cuts), and only while the
@@ -63,6 +66,7 @@ class Decision:
     measured: dict[str, float]  # signal -> worst recent p95 over all processes, seconds
     reason: str
     decreased_at: float = 0.0  # when the pace was last cut (epoch seconds)
+    over_since: float = 0.0  # open, when a signal went over its target and stayed (0: within)
 
 
 class Pressure:
@@ -151,6 +155,14 @@ def decide(
         return Decision(True, ceiling, measured, reason, decreased_at=now), 0.0
     if ratio > 1:
         reason = f"{signal} p95 {measured[signal] * 1000:.0f} ms is over its target of {targets[signal] * 1000:.0f} ms"
+        over_for = now - (previous.over_since or now)
+        if (
+            not previous.engaged
+            and ratio < get_setting("WAITINGROOM_ADAPTIVE_ENGAGE_AT_ONCE_RATIO")
+            and over_for < get_setting("WAITINGROOM_ADAPTIVE_ENGAGE_AFTER_SECONDS")
+        ):
+            reason += f" (for {over_for:.0f} s): the room engages if it stays over"
+            return Decision(False, ceiling, measured, reason, over_since=previous.over_since or now), 0.0
         since_cut = now - previous.decreased_at
         if previous.engaged and since_cut < get_setting("WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS"):
             reason += f"; the pace was cut {since_cut:.0f} s ago and holds until that shows"
@@ -160,9 +172,7 @@ def decide(
             return replace(previous, measured=measured, reason=reason), 0.0
         # Engaging: from the pace the shop was overloaded at, not from a configured ceiling.
         start = min(previous.pace, admitted_per_minute) if previous.engaged else admitted_per_minute
-        cut = get_setting("WAITINGROOM_ADAPTIVE_DECREASE")
-        if previous.engaged:
-            cut = max(cut, targets[signal] / measured[signal])  # in proportion, once near capacity
+        cut = max(get_setting("WAITINGROOM_ADAPTIVE_DECREASE"), targets[signal] / measured[signal])
         pace = min(ceiling, max(floor, start * cut))
         return Decision(True, pace, measured, reason, decreased_at=now), 0.0
     if not previous.engaged:
@@ -266,7 +276,12 @@ def read_decision() -> tuple[Decision, float]:
         return _READY, 0.0
     measured = {signal: float(state[signal]) for signal in SIGNALS if signal in state}
     decision = Decision(
-        state["engaged"] == "1", float(state["pace"]), measured, state["reason"], float(state.get("decreased_at", 0))
+        state["engaged"] == "1",
+        float(state["pace"]),
+        measured,
+        state["reason"],
+        float(state.get("decreased_at", 0)),
+        float(state.get("over_since", 0)),
     )
     return decision, float(state.get("calm_since", 0))
 
@@ -308,6 +323,7 @@ def steer(config: RoomConfig) -> Decision:
             "reason": decision.reason,
             "calm_since": calm_since,
             "decreased_at": decision.decreased_at,
+            "over_since": decision.over_since,
             **{signal: decision.measured.get(signal, 0.0) for signal in SIGNALS},
         },
     )

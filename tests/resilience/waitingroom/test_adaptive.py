@@ -65,12 +65,34 @@ def test_while_every_signal_is_within_target_the_room_lets_everyone_in_up_to_its
     assert not decision.engaged and decision.pace == SAFETY_MAX
 
 
-def test_past_capacity_the_room_engages_at_the_pace_the_shop_was_admitting_cut_by_a_factor():
-    first, _ = step(CALM, latency=0.9, admitted=1800, now=1000)
-    second, _ = step(first, latency=0.9, admitted=1260, now=1030)
+def test_far_past_capacity_the_room_engages_at_once_at_the_pace_the_shop_was_admitting_cut_by_a_factor():
+    first, _ = step(CALM, latency=1.2, admitted=1800, now=1000)  # 2.4x its 500 ms target
+    second, _ = step(first, latency=1.2, admitted=1260, now=1030)
 
     assert first.engaged and [first.pace, second.pace] == [pytest.approx(1260), pytest.approx(882)]
-    assert "latency p95 900 ms is over its target of 500 ms" in first.reason
+    assert "latency p95 1200 ms is over its target of 500 ms" in first.reason
+
+
+def test_a_signal_less_than_twice_its_target_engages_the_room_only_once_it_stays_over(settings):
+    settings.RESILIENCE_WAITINGROOM_ADAPTIVE_ENGAGE_AFTER_SECONDS = 20
+    first, _ = step(CALM, latency=0.6, admitted=1800, now=1000)  # 20% over its 500 ms target
+    still, _ = step(first, latency=0.6, admitted=1800, now=1019)
+    engaged, _ = step(still, latency=0.6, admitted=1800, now=1020)
+
+    assert not first.engaged and first.pace == SAFETY_MAX and first.over_since == 1000
+    assert "over its target of 500 ms (for 0 s): the room engages if it stays over" in first.reason
+    assert not still.engaged and still.over_since == 1000
+    assert engaged.engaged and engaged.pace == pytest.approx(1800 * 0.5 / 0.6)  # cut in proportion
+
+
+def test_a_passing_rise_over_target_engages_nothing_and_the_next_one_is_timed_afresh(settings):
+    settings.RESILIENCE_WAITINGROOM_ADAPTIVE_ENGAGE_AFTER_SECONDS = 20
+    rise, _ = step(CALM, latency=0.7, admitted=1800, now=1000)
+    passed, _ = step(rise, latency=0.3, admitted=1800, now=1015)
+    again, _ = step(passed, latency=0.7, admitted=1800, now=1025)
+
+    assert not passed.engaged and passed.over_since == 0
+    assert not again.engaged and again.over_since == 1025
 
 
 def test_a_cut_starts_from_what_was_admitted_when_that_is_below_the_pace_and_stops_at_the_floor():
@@ -85,9 +107,9 @@ def test_a_cut_starts_from_what_was_admitted_when_that_is_below_the_pace_and_sto
 
 
 def test_after_a_cut_the_pace_holds_while_those_let_in_before_it_still_load_the_shop():
-    cut, _ = step(CALM, latency=0.9, admitted=600, now=1000)
-    held, _ = step(cut, latency=0.9, admitted=600, now=1029)
-    cut_again, _ = step(held, latency=0.9, admitted=600, now=1030)
+    cut, _ = step(CALM, latency=1.2, admitted=600, now=1000)
+    held, _ = step(cut, latency=1.2, admitted=600, now=1029)
+    cut_again, _ = step(held, latency=1.2, admitted=600, now=1030)
 
     assert held.engaged and held.pace == pytest.approx(420) and held.decreased_at == 1000
     assert "the pace was cut 29 s ago and holds" in held.reason
@@ -209,13 +231,13 @@ def arrive(count: int, first: int = 1) -> list:
     return [(browser.get(CATALOG), browser.get(CART_STATE))[1] for browser in browsers]
 
 
-def overloaded() -> None:
+def overloaded(seconds: float = 2.0) -> None:
     """This process saw slow checkouts, as the middleware notes each request to a watched path."""
     adaptive.pressure.reset()  # and publishes at its next chance
     adaptive.current.clear()
     room_redis().delete(room_key("adaptive:lock"))  # a second later: the next request may steer
     for _ in range(20):
-        adaptive.pressure.observe("latency", 2.0)
+        adaptive.pressure.observe("latency", seconds)
 
 
 @pytest.mark.django_db
@@ -266,6 +288,20 @@ def test_every_process_sees_when_the_pace_was_cut_so_none_cuts_it_again_within_t
     assert decision.pace == pytest.approx(20 * 60 / WINDOW_SECONDS * 0.7)  # cut once, not twice
     assert decision.decreased_at == pytest.approx(time.time(), abs=30)
     assert "holds until that shows" in decision.reason
+
+
+@pytest.mark.django_db
+def test_every_process_sees_since_when_a_signal_has_been_over_its_target_while_the_room_is_open(auto_room, product):
+    arrive(20)
+    overloaded(0.6)  # 20% over its 500 ms target: not yet an overload
+    arrive(1, first=100)
+    first = adaptive.read_decision()[0]
+    overloaded(0.6)  # another process, a second later
+    arrive(1, first=101)
+
+    decision = adaptive.read_decision()[0]
+    assert not decision.engaged and decision.over_since == first.over_since == pytest.approx(time.time(), abs=30)
+    assert "the room engages if it stays over" in decision.reason
 
 
 @pytest.mark.django_db
