@@ -124,12 +124,14 @@ bench-waitingroom: install-dev
 
 ## loadtest: SCENARIO=baseline|influencer|flash-sale|cold-start|ramp|overload [QUICK=1] [RATE=N] [STACK=var/stack]:
 ## Locust against Stampede, Stampede without its room and the 2023 configuration, live Prometheus, every order
-## audited (var/loadtest/SCENARIO/); ramp: each one's capacity; overload: a spike held at RATE visitors/s
+## audited (var/loadtest/SCENARIO/); ramp: each one's capacity; overload: a spike held at RATE visitors/s;
+## TARGET=compose: on docker compose stacks (Stampede with and without its room; WEB_CPUS=0.3 caps each replica)
 SCENARIO ?= influencer
-loadtest: install-dev system-packages
-	$(PY) -m loadtest.run --scenario $(SCENARIO) $(if $(QUICK),--quick) $(if $(RATE),--rate $(RATE)) $(if $(STACK),--against $(STACK))
+loadtest: install-dev system-packages $(if $(filter compose,$(TARGET)),docker)
+	$(PY) -m loadtest.run --scenario $(SCENARIO) --target $(TARGET) $(if $(QUICK),--quick) $(if $(RATE),--rate $(RATE)) $(if $(STACK),--against $(STACK))
 
 ## chaos: [QUICK=1] [ONLY=worker-killed,...]: each fault under load against a stack of its own, with its
-## figure and its pass (var/chaos/summary.json); QUICK is the short subset the suite runs
-chaos: install-dev system-packages
-	$(PY) -m loadtest.chaos $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
+## figure and its pass (var/chaos/summary.json); QUICK is the short subset the suite runs; TARGET=compose: the
+## faults Docker causes and recovers from (worker-killed, replica-killed, flash-sale) on compose stacks
+chaos: install-dev system-packages $(if $(filter compose,$(TARGET)),docker)
+	$(PY) -m loadtest.chaos --target $(TARGET) $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))

@@ -10,23 +10,36 @@ file and loopback ports, removed with its volumes at the end.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from deploy.stack import ROOT, StackError, free_port
+from deploy.balancer import Balancer
+from deploy.readiness import wait_until
+from deploy.stack import ROOM_CHANGE_SECONDS, ROOT, Stack, StackError, free_port
 
 IMAGE_VARIABLES = ("PYTHON_IMAGE", "NGINX_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "PROMETHEUS_IMAGE")
 REGISTRY = "https://registry-1.docker.io/v2/"  # Docker Hub's API answers 401 to anyone who can reach it
 PLACEHOLDER = re.compile(r"^([A-Z_]+)=change-me\S*$", re.MULTILINE)
+AUDIT_DIR = "/tmp/loadtest-audit"  # nosec B108 - the worker container's /tmp, not this machine's
+# Every key of the page cache but the room's, deleted in one step inside Redis (the cold start's).
+EMPTY_CACHE = (
+    "local deleted = 0 "
+    "for _, key in ipairs(redis.call('KEYS', '*')) do "
+    "if not string.find(key, ':waitingroom:', 1, true) then redis.call('DEL', key) deleted = deleted + 1 end "
+    "end return deleted"
+)
 
 
 def registry_answers(url: str = REGISTRY, timeout: float = 5) -> bool:
@@ -75,9 +88,12 @@ class ComposeStack:
         port: int = 8080,
         prometheus_port: int = 9090,
         env: Mapping[str, str] | None = None,
+        run_dir: Path | None = None,
     ) -> None:
         self.web, self.checkout, self.project, self.env_file = web, checkout, project, env_file
         self.port, self.prometheus_port = port, prometheus_port
+        self.run_dir = run_dir or ROOT / "var" / "compose" / project  # stack.json: what a load test's Locust reads
+        self.balancer: Balancer | None = None
         self.env = {
             **(os.environ if env is None else env),
             "STAMPEDE_ENV_FILE": str(env_file),
@@ -86,8 +102,21 @@ class ComposeStack:
         }
 
     @classmethod
-    def isolated(cls, name: str, *, web: int, checkout: int = 1, env: Mapping[str, str] | None = None) -> ComposeStack:
-        """A stack beside any other: project ``stampede-<name>``, free loopback ports, settings for plain http."""
+    def isolated(
+        cls,
+        name: str,
+        *,
+        web: int,
+        checkout: int = 1,
+        env: Mapping[str, str] | None = None,
+        settings: Mapping[str, str] | None = None,
+        balanced: bool = False,
+    ) -> ComposeStack:
+        """A stack beside any other: project ``stampede-<name>``, free loopback ports, settings for plain http.
+
+        ``settings`` go into its env file with the rest; ``balanced`` puts a load balancer in front
+        (deploy/balancer.py), so nginx sees each visitor's own loopback address: ``url`` is the balancer's.
+        """
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         env_file = ROOT / "var" / "compose" / name / ".env"
@@ -104,6 +133,7 @@ class ComposeStack:
                 # to be read back as make stack's are.
                 "SHOP_FAKE_PAYMENT_LEDGER": "/tmp/payments.sqlite3",  # nosec B108
                 "EMAIL_URL": "filemail:////tmp/mail",
+                **(settings or {}),
             },
         )
         stack = cls(
@@ -114,12 +144,32 @@ class ComposeStack:
             port=port,
             prometheus_port=free_port(),
             env=env,
+            run_dir=env_file.parent,
         )
-        stack.disposable = True
+        stack.disposable, stack.balanced = True, balanced
         return stack
+
+    @classmethod
+    def running(cls, run_dir: Path) -> ComposeStack:
+        """The compose stack its ``up`` described in ``run_dir``/stack.json."""
+        described = json.loads((Path(run_dir) / "stack.json").read_text())
+        return cls(
+            web=described["web"],
+            checkout=described["checkout"],
+            project=described["project"],
+            env_file=Path(described["env_file"]),
+            port=described["port"],
+            prometheus_port=described["prometheus_port"],
+            run_dir=Path(run_dir),
+        )
 
     @property
     def url(self) -> str:
+        """Where visitors go: the load balancer if there is one, else nginx's published port."""
+        return self.balancer.url if self.balancer else self.nginx_url
+
+    @property
+    def nginx_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     @property
@@ -145,17 +195,63 @@ class ComposeStack:
             print("No image registry answers: building stand-in images from Debian's packages", file=sys.stderr)
             self.env = {**offline_images(), **self.env}  # a variable already set wins
         scale = ["--scale", f"web={self.web}", "--scale", f"checkout={self.checkout}"]
+        if self.balanced:
+            # Docker's proxy reaches nginx from the project network's gateway, which exists once the
+            # containers are created; nginx, never started yet, is created again believing it.
+            created = self.compose("up", "--no-start", "--build", *scale, capture=False)
+            if created.returncode:
+                raise StackError(f"`docker compose up --no-start` exited with {created.returncode}")
+            self.env = {**self.env, "NGINX_REAL_IP_FROM": self.gateway()}
         done = self.compose("up", "--detach", "--build", "--wait", "--wait-timeout", "300", *scale, capture=False)
         if done.returncode:
             raise StackError(f"`docker compose up` exited with {done.returncode}:\n{self.logs()}")
+        if self.balanced:
+            self.balancer = Balancer(self.run_dir / "balancer", upstream=self.port).__enter__()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        described = {"project": self.project, "env_file": str(self.env_file), "port": self.port}
+        described |= {"prometheus_port": self.prometheus_port, "web": self.web, "checkout": self.checkout}
+        (self.run_dir / "stack.json").write_text(json.dumps({"kind": "compose", **described}, indent=2))
+
+    def scale(self, *, web: int, checkout: int) -> None:
+        """``--scale`` the running stack (nothing else recreated); return once every replica is healthy and
+        nginx has resolved them (its resolver's valid=5s)."""
+        scale = ["--scale", f"web={web}", "--scale", f"checkout={checkout}"]
+        done = self.compose("up", "--detach", "--no-recreate", "--wait", "--wait-timeout", "300", *scale)
+        if done.returncode:
+            raise StackError(f"`docker compose up --scale` exited with {done.returncode}:\n{done.stderr}")
+        self.web, self.checkout = web, checkout
+        time.sleep(6)
 
     disposable = False  # an isolated stack's folder and env file (its secrets) go with it
+    balanced = False
 
     def down(self) -> None:
         """Stop and remove the project's containers, networks and volumes."""
+        if self.balancer:
+            self.balancer.__exit__()
+            self.balancer = None
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "30")
         if self.disposable:
             shutil.rmtree(self.env_file.parent, ignore_errors=True)  # var/compose/<name>/, made for it
+
+    def gateway(self) -> str:
+        """The address of the project network's gateway: where Docker's proxy connects to a container from."""
+        done = subprocess.run(
+            [
+                "docker",
+                "network",
+                "inspect",
+                f"{self.project}_default",
+                "--format",
+                "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode or not done.stdout.strip():
+            raise StackError(f"No gateway for {self.project}_default: {done.stderr}")
+        return done.stdout.strip()
 
     def compose(self, *args: str, capture: bool = True) -> subprocess.CompletedProcess:
         """``docker compose`` on this project; what it printed, if captured."""
@@ -169,12 +265,91 @@ class ComposeStack:
             check=False,
         )
 
+    def exec(self, service: str, *command: str) -> str:
+        """Run ``command`` in the service's (first) container; what it printed (StackError if it failed)."""
+        done = self.compose("exec", "-T", service, *command)
+        if done.returncode:
+            raise StackError(
+                f"`{' '.join(command)}` in {service} exited with {done.returncode}:\n{done.stdout}{done.stderr}"
+            )
+        return done.stdout
+
     def manage(self, *args: str) -> str:
         """Run a management command in a checkout replica; what it printed."""
-        done = self.compose("exec", "-T", "checkout", "python", "manage.py", *args)
+        return self.exec("checkout", "python", "manage.py", *args)
+
+    def waitingroom(self, *args: str) -> str:
+        """`manage.py waitingroom ...`, returning once every process has read the change (as make stack's)."""
+        said = self.manage("waitingroom", *args)
+        time.sleep(ROOM_CHANGE_SECONDS)
+        return said
+
+    def audit(self, step: str, folder: Path, *options: str, record: Path | None = None) -> dict:
+        """`python -m loadtest.audit` in the worker's container, where the shop's data is: the database,
+        the fake gateway's ledger, the mail. ``folder`` (and ``record``) are copied in and out."""
+        self.exec("worker", "sh", "-c", f"mkdir -p {AUDIT_DIR} && rm -rf {AUDIT_DIR}/record")
+        if record is not None:
+            self._copy(str(record), f"worker:{AUDIT_DIR}/record")
+            options = (*options, "--record", f"{AUDIT_DIR}/record")
+        said = self.exec("worker", "python", "-m", "loadtest.audit", step, "--folder", AUDIT_DIR, *options)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("catalog.json", "before.json"):
+            self._copy(f"worker:{AUDIT_DIR}/{name}", str(folder / name))
+        return json.loads(said)
+
+    def empty_caches(self) -> int:
+        """Empty the page caches as a cold start would (Redis's entries but the room's, nginx's microcache); keys deleted."""
+        deleted = self.exec("redis", "sh", "-c", f'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli EVAL "{EMPTY_CACHE}" 0')
+        self.exec("nginx", "sh", "-c", "rm -rf /var/cache/nginx/stampede/*")
+        return int(deleted.strip() or 0)
+
+    def container(self, program: str) -> str:
+        """The id of a program's container, named as make stack names programs: worker, web:web-2 (web's second)."""
+        service, _, replica = program.partition(":")
+        labels = {"project": self.project, "service": service, "container-number": replica.rpartition("-")[2] or "1"}
+        filters = [f"--filter=label=com.docker.compose.{name}={value}" for name, value in labels.items()]
+        listed = subprocess.run(["docker", "ps", "--all", "--quiet", *filters], capture_output=True, text=True)
+        return listed.stdout.strip()
+
+    def inspect(self, program: str, template: str) -> str:
+        """``docker inspect --format template`` of the program's container."""
+        done = subprocess.run(["docker", "inspect", "--format", template, self.container(program)], capture_output=True)
+        return done.stdout.decode().strip()
+
+    def pid(self, program: str) -> int:
+        """The PID of the program's main process as this machine sees it; 0 while it is down."""
+        return int(self.inspect(program, "{{.State.Pid}}") or 0)
+
+    def crash(self, program: str) -> float | None:
+        """SIGKILL the program's main process from this machine, as a crash or the OOM killer would; seconds until
+        Docker runs it again (restart: unless-stopped), or None.
+
+        Every process of the container dies with it. Not `docker kill`: Docker takes that for an
+        operator's stop and leaves the container stopped whatever its restart policy (Engine 20.10).
+        """
+        old = self.pid(program)
+        os.kill(old, signal.SIGKILL)
+        started = time.monotonic()
+        if wait_until(lambda: self.pid(program) not in (0, old), timeout=60, interval=0.2):
+            return time.monotonic() - started
+        return None
+
+    def stop(self, program: str) -> None:
+        """Stop the program's container as an operator would (it stays stopped until ``start``)."""
+        subprocess.run(["docker", "stop", "--time", "30", self.container(program)], capture_output=True, check=True)
+
+    def start(self, program: str) -> None:
+        subprocess.run(["docker", "start", self.container(program)], capture_output=True, check=True)
+
+    def orders_with_status(self, status: str) -> int:
+        """How many of the shop's orders have ``status`` (pending, confirmed...)."""
+        query = f"from shop.models import Order; print(Order.objects.filter(status={status!r}).count())"
+        return int(self.manage("shell", "-v", "0", "--command", query).split()[-1])
+
+    def _copy(self, source: str, destination: str) -> None:
+        done = self.compose("cp", source, destination)
         if done.returncode:
-            raise StackError(f"`manage.py {' '.join(args)}` exited with {done.returncode}:\n{done.stdout}{done.stderr}")
-        return done.stdout
+            raise StackError(f"Copying {source} to {destination} failed: {done.stderr}")
 
     # The replicas publish no port (`--scale` needs that): only nginx is reachable from the host.
     replica_urls: list[str] = []
@@ -189,10 +364,16 @@ class ComposeStack:
             done = self.compose("cp", copy.name, f"nginx:/srv/static/{path}")
         if done.returncode:
             raise StackError(f"Copying {path} into nginx failed: {done.stderr}")
-        return f"{self.url}/static/{path}"
+        return f"{self.nginx_url}/static/{path}"
 
     def logs(self, lines: int = 30) -> str:
         return self.compose("logs", "--no-color", "--tail", str(lines)).stdout
+
+
+def running_stack(run_dir: Path | str) -> Stack | ComposeStack:
+    """The stack described in ``run_dir``/stack.json: make stack's or compose's."""
+    described = json.loads((Path(run_dir) / "stack.json").read_text())
+    return ComposeStack.running(Path(run_dir)) if described.get("kind") == "compose" else Stack.running(run_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,6 +48,7 @@ def write_config(run_dir: Path, pools: dict[str, list[int]], *, max_conns: int, 
         "STAMPEDE_RUN_DIR": str(run_dir),
         "STAMPEDE_UPSTREAM_SERVERS": f"include {run_dir / POOL_FILES['web']};",
         "STAMPEDE_CHECKOUT_SERVERS": f"include {run_dir / POOL_FILES['checkout']};",
+        "STAMPEDE_REAL_IP_FROM": "unix:",  # visitors reach it directly: no balancer to believe
     }
     (run_dir / "stampede.conf").write_text(render((TEMPLATES / "stampede.conf.template").read_text(), values))
     main = run_dir / "nginx.conf"

@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -274,6 +275,27 @@ class Stack:
         answer = self.ctl("pid", program)
         return int(answer) if answer.isdigit() else 0
 
+    def crash(self, program: str) -> float | None:
+        """SIGKILL ``program`` and its children, as the OOM killer would; seconds until supervisord runs it again, or None."""
+        old_pid = self.pid(program)
+        os.killpg(old_pid, signal.SIGKILL)
+        started = time.monotonic()
+        if readiness.wait_until(lambda: self.pid(program) not in (0, old_pid), timeout=60):
+            return time.monotonic() - started
+        return None
+
+    def stop(self, program: str) -> None:
+        """Stop a program (worker, web:web-1) as an operator would; it stays stopped until ``start``."""
+        self.ctl("stop", program)
+
+    def start(self, program: str) -> None:
+        self.ctl("start", program)
+
+    def orders_with_status(self, status: str) -> int:
+        """How many of the shop's orders have ``status`` (pending, confirmed...)."""
+        with psycopg.connect(self.database_url.replace("postgres://", "postgresql://")) as connection:
+            return connection.execute("SELECT count(*) FROM shop_order WHERE status = %s", [status]).fetchone()[0]
+
     def python(self, *args: str, capture: bool = True, extra_env: Mapping[str, str] | None = None) -> str:
         """Run Python (a script, ``-m module``) inside the stack's settings; what it printed (if captured)."""
         env = self.process_env({"PYTHONPATH": str(ROOT), **(extra_env or {})})
@@ -286,6 +308,11 @@ class Stack:
     def manage(self, *args: str, capture: bool = True, extra_env: Mapping[str, str] | None = None) -> str:
         """Run a management command against this stack (`make manage`); what it printed."""
         return self.python("manage.py", *args, capture=capture, extra_env=extra_env)
+
+    def audit(self, step: str, folder: Path, *options: str, record: Path | None = None) -> dict:
+        """`python -m loadtest.audit` in the stack's settings (its database, ledger and mail); what it found."""
+        options = (*options, "--record", str(record)) if record is not None else options
+        return json.loads(self.python("-m", "loadtest.audit", step, "--folder", str(folder), *options))
 
     def waitingroom(self, *args: str) -> str:
         """`manage.py waitingroom ...`, returning once every process of the stack has read the change."""

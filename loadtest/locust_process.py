@@ -10,6 +10,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from deploy.compose import ComposeStack
 from deploy.stack import ROOT, Stack
 from loadtest.arrivals import ArrivalShape
 from loadtest.seeds import VISITORS_SEED
@@ -29,7 +30,7 @@ class LoadTestRun:
         return shape_for(self.scenario, quick=self.quick, rate=self.rate)()
 
 
-def run_locust(target: Stack, *, run: LoadTestRun, folder: Path) -> None:
+def run_locust(target: Stack | ComposeStack, *, run: LoadTestRun, folder: Path) -> None:
     """Locust headless, one process (this machine has two cores and the shop needs them), bounded in time."""
     env = {
         **os.environ,

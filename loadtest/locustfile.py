@@ -15,7 +15,7 @@ from pathlib import Path
 import gevent
 from locust import LoadTestShape, events
 
-from deploy.stack import Stack
+from deploy.compose import running_stack
 from loadtest.locust_process import LoadTestRun
 from loadtest.pages import Catalog
 from loadtest.record import Recorder, cpu_seconds
@@ -58,7 +58,7 @@ class Scenario(LoadTestShape):
         return step_figures(recorder.checkouts, recorder.seconds, epoch + start, epoch + end)
 
     def _empty_caches(self) -> None:
-        deleted = Stack.running(os.environ["LOADTEST_STACK"]).empty_caches()
+        deleted = running_stack(os.environ["LOADTEST_STACK"]).empty_caches()
         recorder.event("caches emptied", keys=deleted)
 
 

@@ -3,6 +3,7 @@
 Debian's prometheus package, on loopback, its data in the run's folder. The jobs are those of
 deploy/prometheus/prometheus.yml with the replicas and the worker listed (no compose DNS here) and
 no cAdvisor (no containers); every 5 s instead of 15 s, so a ten-minute run has enough points.
+A compose stack brings its own (every 15 s, as it ships), read the same way (RunningPrometheus).
 """
 
 from __future__ import annotations
@@ -24,12 +25,72 @@ PROJECT_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 INTERVAL_SECONDS = 5
 
 
-class Prometheus:
+class RunningPrometheus:
+    """A Prometheus already running (compose's own), read through its HTTP API; it evaluates every ``interval`` s."""
+
+    def __init__(self, url: str, *, interval: float) -> None:
+        self.url, self.interval = url, interval
+
+    def __enter__(self) -> RunningPrometheus:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def api(self, path: str, *, timeout: float = 10, **params: object) -> Any:
+        """The data of Prometheus's answer to ``/api/v1/<path>?<params>``."""
+        query = urllib.parse.urlencode(params)
+        with urllib.request.urlopen(f"{self.url}/api/v1/{path}?{query}", timeout=timeout) as response:
+            return json.load(response)["data"]
+
+    def query_range(self, expr: str, start: float, end: float) -> dict[str, list[tuple[float, float]]]:
+        """Each series of ``expr`` over the run, by its labels, one point per evaluation."""
+        result = self.api("query_range", timeout=30, query=expr, start=start, end=end, step=self.interval)["result"]
+        return {
+            json.dumps(series["metric"], sort_keys=True): [(float(t), float(v)) for t, v in series["values"]]
+            for series in result
+        }
+
+    def alerts(self, start: float, end: float) -> list[dict]:
+        """Every alert that fired between ``start`` and ``end``: when it fired and resolved (None: firing at the end)."""
+        gap, fired = 2 * self.interval, []
+        for labels, points in self.query_range('ALERTS{alertstate="firing"}', start, end).items():
+            times = [t for t, _ in points]
+            # Points more than two evaluations apart belong to two firings.
+            breaks = [i for i in range(1, len(times)) if times[i] - times[i - 1] > gap]
+            for first, stop in zip([0, *breaks], [*breaks, len(times)], strict=True):
+                last = times[stop - 1]
+                still_firing = stop == len(times) and end - last <= gap
+                resolved_at = None if still_firing else last + self.interval
+                fired.append(
+                    {"alert": json.loads(labels)["alertname"], "fired_at": times[first], "resolved_at": resolved_at}
+                )
+        return sorted(fired, key=lambda alert: alert["fired_at"])
+
+    def scrape_health(self) -> list[dict]:
+        """Every scrape target, with its job and whether its last scrape worked."""
+        active = self.api("targets")["activeTargets"]
+        return [{"job": t["labels"]["job"], "instance": t["labels"]["instance"], "health": t["health"]} for t in active]
+
+    def rules(self) -> dict[str, str]:
+        """Each alert rule's `for:` duration, as Prometheus loaded it."""
+        groups = self.api("rules")["groups"]
+        return {
+            rule["name"]: rule.get("duration", 0)
+            for group in groups
+            for rule in group["rules"]
+            if rule["type"] == "alerting"
+        }
+
+
+class Prometheus(RunningPrometheus):
+    """One of our own, started for the run and stopped after it."""
+
     def __init__(self, folder: Path, *, targets: dict[str, dict[str, list[str]]]) -> None:
         """``targets``: for each scrape job, its addresses by pool (a label, as compose's DNS names give)."""
         self.folder = folder
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(f"http://127.0.0.1:{self.port}", interval=INTERVAL_SECONDS)
         self.targets = {**targets, "prometheus": {"prometheus": [f"127.0.0.1:{self.port}"]}}
         self.process: subprocess.Popen | None = None
 
@@ -80,48 +141,3 @@ class Prometheus:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-    def api(self, path: str, *, timeout: float = 10, **params: object) -> Any:
-        """The data of Prometheus's answer to ``/api/v1/<path>?<params>``."""
-        query = urllib.parse.urlencode(params)
-        with urllib.request.urlopen(f"{self.url}/api/v1/{path}?{query}", timeout=timeout) as response:
-            return json.load(response)["data"]
-
-    def query_range(self, expr: str, start: float, end: float) -> dict[str, list[tuple[float, float]]]:
-        """Each series of ``expr`` over the run, by its labels, one point per evaluation."""
-        result = self.api("query_range", timeout=30, query=expr, start=start, end=end, step=INTERVAL_SECONDS)["result"]
-        return {
-            json.dumps(series["metric"], sort_keys=True): [(float(t), float(v)) for t, v in series["values"]]
-            for series in result
-        }
-
-    def alerts(self, start: float, end: float) -> list[dict]:
-        """Every alert that fired between ``start`` and ``end``: when it fired and resolved (None: firing at the end)."""
-        gap, fired = 2 * INTERVAL_SECONDS, []
-        for labels, points in self.query_range('ALERTS{alertstate="firing"}', start, end).items():
-            times = [t for t, _ in points]
-            # Points more than two evaluations apart belong to two firings.
-            breaks = [i for i in range(1, len(times)) if times[i] - times[i - 1] > gap]
-            for first, stop in zip([0, *breaks], [*breaks, len(times)], strict=True):
-                last = times[stop - 1]
-                still_firing = stop == len(times) and end - last <= gap
-                resolved_at = None if still_firing else last + INTERVAL_SECONDS
-                fired.append(
-                    {"alert": json.loads(labels)["alertname"], "fired_at": times[first], "resolved_at": resolved_at}
-                )
-        return sorted(fired, key=lambda alert: alert["fired_at"])
-
-    def scrape_health(self) -> list[dict]:
-        """Every scrape target, with its job and whether its last scrape worked."""
-        active = self.api("targets")["activeTargets"]
-        return [{"job": t["labels"]["job"], "instance": t["labels"]["instance"], "health": t["health"]} for t in active]
-
-    def rules(self) -> dict[str, str]:
-        """Each alert rule's `for:` duration, as Prometheus loaded it."""
-        groups = self.api("rules")["groups"]
-        return {
-            rule["name"]: rule.get("duration", 0)
-            for group in groups
-            for rule in group["rules"]
-            if rule["type"] == "alerting"
-        }

@@ -5,9 +5,12 @@
     python -m loadtest.run --scenario ramp                # each configuration's capacity (stampede, 2023)
     python -m loadtest.run --scenario overload --rate 40  # a spike held at 40 visitors/s (stampede)
     python -m loadtest.run --scenario baseline --against var/stack  # a running `make stack` (Stampede only)
+    python -m loadtest.run --scenario influencer --target compose   # on docker compose stacks (Stampede only)
 
 Each configuration gets a stack of its own (free ports, its own database), a live Prometheus, Locust
 headless with the scenario's shape and the same visitors as the others (``--seed``), then the audit.
+The stack is make stack's (supervisord) or, with ``--target compose``, docker-compose.yml's with its own
+Prometheus, behind a load balancer on loopback so nginx sees each visitor's address (deploy/balancer.py).
 Everything goes to var/loadtest/<scenario>/: report.html, summary.json, Locust's own report, each record.
 """
 
@@ -19,10 +22,11 @@ import os
 import time
 from pathlib import Path
 
+from deploy.compose import ComposeStack
 from deploy.stack import ROOT, Stack
 from loadtest import report
 from loadtest.locust_process import LoadTestRun, run_locust
-from loadtest.monitoring import INTERVAL_SECONDS, Prometheus
+from loadtest.monitoring import Prometheus, RunningPrometheus
 from loadtest.record import fresh
 from loadtest.report_page import headline
 from loadtest.seeds import VISITORS_SEED
@@ -47,6 +51,9 @@ CONFIGURATIONS = {
     "2023": {"web": 1, "checkout": 0, "env": OUTAGE_2023, "room": None},
 }
 DEFAULT_CONFIGURATIONS = "stampede,stampede-no-room,2023"
+# The 2023 configuration is a settings module and an nginx without its microcache: make stack's only.
+COMPOSE_CONFIGURATIONS = ("stampede", "stampede-no-room")
+COMPOSE_SCRAPE_SECONDS = 15  # deploy/prometheus/prometheus.yml, as compose ships it
 # The ramp runs without the room (below), so there stampede-no-room would repeat stampede; the
 # overload asks what the room makes of a spike it cannot serve.
 SCENARIO_CONFIGURATIONS = {"ramp": "stampede,2023", "overload": "stampede"}
@@ -57,28 +64,32 @@ AMPLE_STOCK = 100_000  # units nobody in a run can exhaust
 CAPACITY_SCENARIOS = ("ramp", "overload")
 
 
-def measure(target: Stack, *, run: LoadTestRun, folder: Path, room: tuple | None) -> dict:
-    """Run the scenario once against ``target``: Prometheus watching, Locust driving, the audit after."""
-    if room:
-        target.manage("waitingroom", "reset")
-        target.waitingroom(*room)
-
-    def audit(step: str, *options: str) -> dict:
-        return json.loads(target.python("-m", "loadtest.audit", step, "--folder", str(folder), *options))
-
-    featured_stock = SALE_UNITS[run.quick] if run.scenario == "flash-sale" else AMPLE_STOCK
-    catalog_stock = AMPLE_STOCK if run.scenario in CAPACITY_SCENARIOS else 0
-    prepared = audit("prepare", "--featured-stock", str(featured_stock), "--catalog-stock", str(catalog_stock))
+def watching(target: Stack | ComposeStack, folder: Path) -> RunningPrometheus:
+    """The live Prometheus of a run: compose's own, or one started beside make stack's replicas."""
+    if isinstance(target, ComposeStack):
+        return RunningPrometheus(target.prometheus_url, interval=COMPOSE_SCRAPE_SECONDS)
     pools = {"web": target.web_ports, "checkout": target.checkout_ports}
     targets = {
         "stampede-web": {pool: [f"127.0.0.1:{port}" for port in ports] for pool, ports in pools.items()},
         "stampede-worker": {"worker": [f"127.0.0.1:{target.worker_metrics_port}"]},
     }
-    with Prometheus(folder / "prometheus", targets=targets) as prometheus:
+    return Prometheus(folder / "prometheus", targets=targets)
+
+
+def measure(target: Stack | ComposeStack, *, run: LoadTestRun, folder: Path, room: tuple | None) -> dict:
+    """Run the scenario once against ``target``: Prometheus watching, Locust driving, the audit after."""
+    if room:
+        target.manage("waitingroom", "reset")
+        target.waitingroom(*room)
+    featured_stock = SALE_UNITS[run.quick] if run.scenario == "flash-sale" else AMPLE_STOCK
+    catalog_stock = AMPLE_STOCK if run.scenario in CAPACITY_SCENARIOS else 0
+    stock = ("--featured-stock", str(featured_stock), "--catalog-stock", str(catalog_stock))
+    prepared = target.audit("prepare", folder, *stock)
+    with watching(target, folder) as prometheus:
         started = time.time()
         run_locust(target, run=run, folder=folder)
-        checked = audit("check", "--record", str(folder / "record"))
-        time.sleep(2 * INTERVAL_SECONDS)  # two more evaluations: the last state of every alert is recorded
+        checked = target.audit("check", folder, record=folder / "record")
+        time.sleep(2 * prometheus.interval)  # two more evaluations: the last state of every alert is recorded
         ended = time.time()
         series = {name: prometheus.query_range(expr, started, ended) for name, expr in report.PROMETHEUS_SERIES.items()}
         monitoring = {
@@ -92,18 +103,21 @@ def measure(target: Stack, *, run: LoadTestRun, folder: Path, room: tuple | None
     return result
 
 
-def run_own_stack(name: str, *, run: LoadTestRun, folder: Path, capacities: dict[str, dict]) -> dict:
+def run_own_stack(name: str, *, run: LoadTestRun, folder: Path, capacities: dict[str, dict], target: str) -> dict:
     configuration = CONFIGURATIONS[name]
     # The ramp measures what the shop itself serves: no room in front of it, whatever ROOM says.
     no_room = run.scenario == "ramp" or not configuration["room"]
     room = None if no_room else configuration["room"] + room_maximum(capacities)  # the runbook's maximum
-    with Stack.isolated(
-        f"loadtest-{name}_{os.getpid()}",  # two runs at once (a developer's and the suite's) never meet
-        web=configuration["web"],
-        checkout=configuration["checkout"],
-        env={**GATEWAY, **configuration["env"]},
-        run_dir=fresh(folder) / "stack",
-    ) as stack:
+    unique = f"loadtest-{name}_{os.getpid()}"  # two runs at once (a developer's and the suite's) never meet
+    pools = {"web": configuration["web"], "checkout": configuration["checkout"]}
+    settings = {**GATEWAY, **configuration["env"]}
+    if target == "compose":
+        # WEB_CPUS, CHECKOUT_CPUS and the image variables come from this environment, as for make compose.
+        stack = ComposeStack.isolated(unique, **pools, settings=settings, balanced=True)
+        fresh(folder)
+    else:
+        stack = Stack.isolated(unique, **pools, env=settings, run_dir=fresh(folder) / "stack")
+    with stack:
         return measure(stack, run=run, folder=folder, room=room)
 
 
@@ -121,6 +135,12 @@ def main() -> None:
         help="overload: the visitors a second held (default twice Stampede's capacity from the last ramp, else 60)",
     )
     parser.add_argument("--seed", type=int, default=VISITORS_SEED, help="the visitors' seed, for every configuration")
+    parser.add_argument(
+        "--target",
+        choices=("stack", "compose"),
+        default="stack",
+        help="make stack's topology (supervisord) or docker compose's (default stack)",
+    )
     parser.add_argument("--out", type=Path, help="the results folder (default var/loadtest/<scenario>)")
     args = parser.parse_args()
     if args.rate is not None and args.scenario != "overload":
@@ -130,10 +150,22 @@ def main() -> None:
     rate = default_overload_rate(capacities) if args.scenario == "overload" and args.rate is None else args.rate
     run = LoadTestRun(args.scenario, quick=args.quick, seed=args.seed, rate=rate)
     names = (args.configurations or SCENARIO_CONFIGURATIONS.get(args.scenario, DEFAULT_CONFIGURATIONS)).split(",")
+    if args.target == "compose":
+        if args.against:
+            parser.error("--against is a running make stack's; compose stacks are the run's own")
+        if not args.configurations:
+            names = [name for name in names if name in COMPOSE_CONFIGURATIONS]
+        elif unknown := set(names) - set(COMPOSE_CONFIGURATIONS):
+            parser.error(
+                f"make stack's only: {', '.join(sorted(unknown))} (on compose: {', '.join(COMPOSE_CONFIGURATIONS)})"
+            )
     if args.against:  # a running `make stack`: Stampede only
         results = {"stampede": measure(Stack.running(args.against), run=run, folder=fresh(out / "stampede"), room=None)}
     else:
-        results = {name: run_own_stack(name, run=run, folder=out / name, capacities=capacities) for name in names}
+        results = {
+            name: run_own_stack(name, run=run, folder=out / name, capacities=capacities, target=args.target)
+            for name in names
+        }
     summary = report.publish(out, run, results, ramp_capacity=capacities if args.scenario == "overload" else {})
     print(headline(args.scenario, summary))
 

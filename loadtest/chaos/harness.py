@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
-
-from deploy.readiness import wait_until
+from deploy.compose import ComposeStack
 from deploy.stack import ROOT, Stack
 from loadtest.record import Recorder, fresh, read_events
 from loadtest.run import GATEWAY
@@ -45,22 +41,9 @@ class ChaosRun:
     """A running scenario: its stack, its folder, its customers (who record into ``folder / "record"``)."""
 
     name: str
-    stack: Stack
+    stack: Stack | ComposeStack
     folder: Path
     shoppers: Shoppers
-
-    def crash(self, program: str) -> float | None:
-        """SIGKILL ``program`` and its children, as the OOM killer would; seconds until supervisord runs it again, or None."""
-        old_pid = self.stack.pid(program)
-        os.killpg(old_pid, signal.SIGKILL)
-        started = time.monotonic()
-        if wait_until(lambda: self.stack.pid(program) not in (0, old_pid), timeout=60):
-            return time.monotonic() - started
-        return None
-
-    def orders(self, status: str) -> int:
-        with psycopg.connect(self.stack.database_url.replace("postgres://", "postgresql://")) as connection:
-            return connection.execute("SELECT count(*) FROM shop_order WHERE status = %s", [status]).fetchone()[0]
 
     def events(self, kind: str) -> list[dict]:
         """The events of ``kind`` the customers recorded (checkout, buyer...)."""
@@ -68,9 +51,7 @@ class ChaosRun:
 
     def audit(self) -> dict:
         self.shoppers.recorder.close(scenario="chaos")
-        record = str(self.folder / "record")
-        check = ["check", "--folder", str(self.folder), "--record", record, "--settle-seconds", "240"]
-        return json.loads(self.stack.python("-m", "loadtest.audit", *check))
+        return self.stack.audit("check", self.folder, "--settle-seconds", "240", record=self.folder / "record")
 
     def result(self, audit: dict, passed: bool, summary: str, measured: dict) -> ScenarioResult:
         """The scenario's result; it fails too when the audit found a guarantee broken (each count is measured)."""
@@ -91,19 +72,29 @@ def chaos_run(
     featured_stock: int = 100_000,
     database_port: int | None = None,
 ) -> Iterator[ChaosRun]:
-    """A stack of the scenario's own, its catalog prepared; ``database_port``: reach PostgreSQL through it."""
+    """A stack of the scenario's own, its catalog prepared; ``database_port``: reach PostgreSQL through it.
+
+    make stack's, or with CHAOS_TARGET=compose (``make chaos TARGET=compose``) compose's, behind its load balancer.
+    """
     folder = fresh(RESULTS / name)
     run_id = f"{name.replace('-', '_')}_{os.getpid()}"
     env = {**GATEWAY, **(env or {})}
     if database_port:
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{database_port}/stampede_chaos_{run_id}"
-    with Stack.isolated(f"chaos-{run_id}", web=web, checkout=checkout, env=env, run_dir=folder / "stack") as stack:
-        stack.python(
-            "-m", "loadtest.audit", "prepare", "--folder", str(folder), "--featured-stock", str(featured_stock)
-        )
+    if on_compose():
+        stack = ComposeStack.isolated(f"chaos-{run_id}", web=web, checkout=checkout, settings=env, balanced=True)
+    else:
+        stack = Stack.isolated(f"chaos-{run_id}", web=web, checkout=checkout, env=env, run_dir=folder / "stack")
+    with stack:
+        stack.audit("prepare", folder, "--featured-stock", str(featured_stock))
         featured = json.loads((folder / "catalog.json").read_text())["featured"]
         shoppers = Shoppers(stack.url, f"/products/{featured}/", Recorder(folder / "record"))
         yield ChaosRun(name, stack, folder, shoppers)
+
+
+def on_compose() -> bool:
+    """Whether the scenarios run against compose stacks (``--target compose`` sets CHAOS_TARGET)."""
+    return os.environ.get("CHAOS_TARGET", "stack") == "compose"
 
 
 def in_seconds(seconds: float | None) -> str:

@@ -20,12 +20,12 @@ def worker_killed(*, quick: bool) -> ScenarioResult:
     """SIGKILL the Celery worker while 100+ orders wait for it: all processed within 60 s of its restart."""
     orders = 40 if quick else 120
     with chaos_run("worker-killed") as s:
-        s.stack.ctl("stop", "worker")  # the backlog builds while nothing works it off
+        s.stack.stop("worker")  # the backlog builds while nothing works it off
         outcomes = s.shoppers.buy(orders, concurrency=6)
-        s.stack.ctl("start", "worker")
-        if not wait_until(lambda: s.orders("confirmed") >= 4, timeout=60):
+        s.stack.start("worker")
+        if not wait_until(lambda: s.stack.orders_with_status("confirmed") >= 4, timeout=60, interval=0.5):
             raise RuntimeError("the worker started again never confirmed an order")
-        restart = s.crash("worker")
+        restart = s.stack.crash("worker")
         recovered = time.monotonic()
         audit = s.audit()
         processed_within = time.monotonic() - recovered
@@ -50,7 +50,7 @@ def replica_killed(*, quick: bool) -> ScenarioResult:
     with chaos_run("replica-killed", web=3) as s:
         shopping = s.shoppers.shop_while(for_seconds(duration), buyers=2, browsers=4)
         time.sleep(duration / 3)
-        restart = s.crash("web:web-2")
+        restart = s.stack.crash("web:web-2")
         shopping()
         audit = s.audit()
     return _no_failures(s, audit, f"web-2 SIGKILLed, back after {in_seconds(restart)}", {"restart_seconds": restart})
@@ -118,3 +118,7 @@ SCENARIOS = {
     for f in (worker_killed, broker_down, replica_killed, database_down, rolling_restart, flash_sale, overload)
 }
 QUICK = ["worker-killed", "broker-down"]
+# A fault proxy between the app and its broker or database, a rolling restart through nginx's pools
+# and nice levels are make stack's: on compose, the faults Docker itself causes and recovers from.
+ON_COMPOSE = ["worker-killed", "replica-killed", "flash-sale"]
+QUICK_ON_COMPOSE = ["worker-killed", "replica-killed"]

@@ -21,5 +21,6 @@ def compose() -> Iterator[ComposeStack]:
     if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode:
         pytest.fail("No Docker daemon answers: `make test` installs and starts one", pytrace=False)
     name = f"compose-{os.environ['STAMPEDE_TEST_RUN_ID']}"
-    with ComposeStack.isolated(name, web=WEB_REPLICAS) as stack:
+    # Behind the load balancer make loadtest and make chaos put in front (compose.url is the balancer's).
+    with ComposeStack.isolated(name, web=WEB_REPLICAS, balanced=True) as stack:
         yield stack

@@ -26,6 +26,7 @@ import requests
 from playwright.sync_api import expect
 
 from loadtest.audit import SUBJECT
+from loadtest.customer import Customer
 from loadtest.pages import ORDER_NUMBER
 from tests.compose.conftest import WEB_REPLICAS
 from tests.concurrency import wait_until
@@ -54,26 +55,13 @@ def prometheus(compose, path: str) -> dict:
         return json.load(answer)["data"]
 
 
-def container(compose, service: str) -> str:
-    """The id of a service's first container (web-1, worker-1)."""
-    labels = {"project": compose.project, "service": service, "container-number": "1"}
-    filters = [f"--filter=label=com.docker.compose.{name}={value}" for name, value in labels.items()]
-    return subprocess.run(["docker", "ps", "--quiet", *filters], capture_output=True, text=True).stdout.strip()
+def crash(compose, service: str) -> None:
+    """Kill the main process of the service's first container from outside (the rest of it goes with it)."""
+    os.kill(compose.pid(service), signal.SIGKILL)
 
 
-def inspect(container_id: str, template: str) -> str:
-    return subprocess.run(
-        ["docker", "inspect", "--format", template, container_id], capture_output=True, text=True
-    ).stdout.strip()
-
-
-def crash(container_id: str) -> None:
-    """Kill the container's main process from outside (every process of the container goes with it)."""
-    os.kill(int(inspect(container_id, "{{.State.Pid}}")), signal.SIGKILL)
-
-
-def started_again_and_healthy(container_id: str) -> bool:
-    return inspect(container_id, "{{.RestartCount}} {{.State.Health.Status}}") == "1 healthy"
+def started_again_and_healthy(compose, service: str) -> bool:
+    return compose.inspect(service, "{{.RestartCount}} {{.State.Health.Status}}") == "1 healthy"
 
 
 def shop_state(compose) -> dict:
@@ -145,7 +133,7 @@ def test_a_crashed_web_replica_costs_no_refused_get_and_docker_starts_it_again(c
     """nginx sends a GET the dead replica did not answer to another one; what it cannot send again is an
     answer the replica had begun when it died (the visitor has its first bytes; seen once in about
     10,000 GETs over 16 crashes, a response ended prematurely): at most the requests in flight on it."""
-    victim, statuses, stop = container(compose, "web"), [], threading.Event()
+    statuses, stop = [], threading.Event()
 
     def browse(lane: int) -> None:
         for index in itertools.count():  # new terms: replicas answer, not the caches
@@ -159,22 +147,21 @@ def test_a_crashed_web_replica_costs_no_refused_get_and_docker_starts_it_again(c
     with ThreadPoolExecutor(4) as pool:
         lanes = [pool.submit(browse, lane) for lane in range(4)]
         time.sleep(2)
-        crash(victim)
+        crash(compose, "web")
         time.sleep(5)
         stop.set()
     assert all(lane.exception() is None for lane in lanes)
     cut_short = [status for status in statuses if "ended prematurely" in str(status)]
     assert len(statuses) > 50 and {*statuses} - {*cut_short} == {200}, Counter(statuses)
     assert len(cut_short) <= 4, Counter(statuses)  # each of the 4 lanes has one request in flight at a time
-    assert wait_until(lambda: started_again_and_healthy(victim), timeout=90, interval=1)
+    assert wait_until(lambda: started_again_and_healthy(compose, "web"), timeout=90, interval=1)
 
 
 def test_orders_waiting_when_the_worker_crashes_are_each_processed_charged_and_emailed_once(compose):
-    worker = container(compose, "worker")
     numbers = set()
     for index in range(6):
         if index == 2:
-            crash(worker)  # the orders after this one wait for it in the broker
+            crash(compose, "worker")  # the orders after this one wait for it in the broker
         customer = place_order(compose.url)
         numbers.add(ORDER_NUMBER.search(get(customer.order_url).text).group(0))
         # One client at a pace under nginx's cart and checkout limits per address: through a port
@@ -191,7 +178,34 @@ def test_orders_waiting_when_the_worker_crashes_are_each_processed_charged_and_e
     emailed = Counter(SUBJECT.findall(state["mail"]))
     assert len(numbers) == 6
     assert all(charged[number] == 1 and emailed[number] == 1 for number in numbers), (charged, emailed)
-    assert wait_until(lambda: started_again_and_healthy(worker), timeout=90, interval=1)  # its check runs every 30 s
+    assert wait_until(
+        lambda: started_again_and_healthy(compose, "worker"), timeout=90, interval=1
+    )  # its check runs every 30 s
+
+
+def test_behind_the_balancer_nginx_sees_each_visitors_own_address_and_no_address_a_client_claims(compose):
+    forged = {"X-Forwarded-For": "203.0.113.9"}
+    for address in ("127.0.0.77", "127.0.0.78"):
+        assert Customer(compose.url, address=address).send("GET", "/", label="GET", headers=forged).status_code == 200
+
+    logged = compose.compose("logs", "--no-color", "nginx").stdout.splitlines()  # "nginx-1  | <address> - - [...]"
+    addresses = Counter(line.split("|", 1)[1].split()[0] for line in logged if '"GET / HTTP' in line)
+    assert addresses["127.0.0.77"] >= 1 and addresses["127.0.0.78"] >= 1, addresses
+    assert "203.0.113.9" not in addresses, addresses
+
+
+def test_the_load_tests_audit_reads_the_orders_the_ledger_and_the_mail_inside_the_stack(compose, tmp_path):
+    compose.audit("prepare", tmp_path, "--featured-stock", "100")
+    place_order(compose.url)
+    (tmp_path / "record").mkdir()  # no visitor of a load test saw it
+
+    found = compose.audit("check", tmp_path, "--settle-seconds", "60", record=tmp_path / "record")
+
+    assert json.loads((tmp_path / "catalog.json").read_text())["featured"]
+    assert found["orders"] == 1 and found["orders_by_status"] == {"confirmed": 1}, found
+    assert found["orders_not_shown"] == 1 and found["orders_lost"] == 0
+    assert found["duplicate_charges"] == found["confirmed_without_charge"] == found["confirmed_without_email"] == 0
+    assert compose.orders_with_status("confirmed") >= 1
 
 
 def test_down_leaves_no_container_network_or_volume(compose):
