@@ -2,7 +2,6 @@
 
 import logging
 import os
-import socket
 
 from celery import Celery
 from celery.signals import worker_process_shutdown, worker_ready
@@ -28,10 +27,11 @@ def serve_worker_metrics(**kwargs) -> None:
 @worker_ready.connect
 def recover_orders(**kwargs) -> None:
     """Queue at once the orders a killed worker on this machine left, and any nobody works on."""
+    from shop.services.leases import this_host
     from shop.services.orders import orders_recover
 
     try:
-        orders_recover(host=socket.gethostname())
+        orders_recover(host=this_host())
     except Exception:  # noqa: BLE001 - never keep a worker from starting: the sweeper does this too
         logger.warning("Order recovery at worker start failed; the sweeper will catch up", exc_info=True)
 

@@ -21,12 +21,12 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from shop.models import Order
 from shop.payments import FakeGateway
-from shop.services.leases import LeaseHolder, lease_duration, order_lease_claim
+from shop.services.leases import LeaseHolder, lease_duration, order_lease_claim, this_host
 from shop.services.orders import order_process, orders_recover, orders_requeue_stuck
 from tests.concurrency import wait_until
 from tests.factories import OrderLineFactory
 
-HOST = socket.gethostname()
+HOST = this_host()
 
 
 class WorkerKilled(BaseException):
@@ -249,6 +249,23 @@ def test_a_starting_worker_at_once_recovers_an_order_whose_process_on_this_machi
     assert len(mail.outbox) == 1
     assert status_of(alive) == status_of(elsewhere) == Order.Status.PENDING
     assert lease_of(alive)["lease_task_id"] == "alive"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_starting_worker_at_once_recovers_an_order_claimed_in_an_earlier_life_of_its_container(
+    celery_worker, product
+):
+    # A restarted container keeps its host name and reuses process ids: this very process's id,
+    # alive now, held the claim in the container's earlier life.
+    earlier = new_order(product)
+    earlier_life = f"{socket.gethostname()}/a-start-of-process-1-before-this-one"
+    order_lease_claim(order_id=earlier.pk, holder=LeaseHolder(host=earlier_life, task_id="before the restart"))
+
+    worker_ready.send(sender=None)
+
+    assert HOST != earlier_life
+    assert wait_until(lambda: status_of(earlier) == Order.Status.CONFIRMED)
+    assert len(FakeGateway.ledger().all()) == 1
 
 
 @pytest.mark.django_db
