@@ -5,17 +5,21 @@ served by the same process (loadtest/bench_urls.py). "nginx": the catalog throug
 and 3 replicas, microcached or not, against nginx serving the same page as a static file (the
 ceiling). wrk shares the cores with the server: compare the ratios, not the absolute numbers.
 ``--target compose`` measures the nginx table on docker-compose.yml's stack (deploy/compose.py);
-its replicas publish no port, so the app table is make stack's only.
+its replicas publish no port, so the app table is make stack's only. It adds the scale-out table:
+served new-term searches a second at 1, 2 and 3 web replicas, orders a second at 1 and 2 checkout
+replicas, each replica capped at WEB_CPUS / CHECKOUT_CPUS (a small host of its own).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +28,19 @@ from deploy.compose import ComposeStack
 from deploy.stack import ROOT, Stack
 from loadtest.customer import Customer
 from loadtest.pages import PRODUCT_LINK
+from loadtest.record import Recorder, fresh
+from loadtest.shoppers import Shoppers
 
 RESULTS = ROOT / "var" / "bench"
 # Each request an influencer's link of its own: utm_* tags and a new fbclid every time.
 TAGGED_LINKS = Path(__file__).with_name("tagged_links.lua")
 # A session cookie makes nginx bypass its microcache: the request reaches Django.
 UNCACHED = {"Cookie": "sessionid=bench-no-such-session"}
+# Each request a search for a term never searched before: no cache can hold it.
+NEW_TERMS = Path(__file__).with_name("new_terms.lua")
+# Connections per web replica in the scale-out table: under nginx's max_conns (10 in compose), so
+# nginx turns nobody away and each replica's served rate is measured, not its busy page's.
+CONNECTIONS_PER_REPLICA = 8
 
 
 @dataclass
@@ -38,6 +49,12 @@ class Result:
     requests_per_second: float
     p99_ms: float
     non_2xx: int
+    requests: int = 0
+
+    @property
+    def served_per_second(self) -> float:
+        """Requests a second answered 2xx or 3xx (nginx's busy page is not a page served)."""
+        return self.requests_per_second * (1 - self.non_2xx / self.requests) if self.requests else 0.0
 
     def row(self, count: str, first: Result) -> list[str]:
         """Its table row: ``count`` (of non-2xx answers, of connections...) fourth, the ratio to ``first`` last."""
@@ -45,9 +62,16 @@ class Result:
         return [self.name, f"{rate:,.0f}", f"{self.p99_ms:.1f} ms", count, f"{rate / first.requests_per_second:.3f}"]
 
 
-def wrk(name: str, url: str, seconds: int, headers: dict[str, str] | None = None, script: Path | None = None) -> Result:
-    """Run wrk -t2 -c64 (the machine's anchors use the same) and parse its summary."""
-    command = ["wrk", "-t2", "-c64", f"-d{seconds}s", "--latency", url]
+def wrk(
+    name: str,
+    url: str,
+    seconds: int,
+    headers: dict[str, str] | None = None,
+    script: Path | None = None,
+    connections: int = 64,
+) -> Result:
+    """Run wrk -t2 -c64 (the machine's anchors use the same; ``connections`` otherwise) and parse its summary."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     command += [option for header, value in (headers or {}).items() for option in ("-H", f"{header}: {value}")]
     if script is not None:
         command += ["-s", str(script)]
@@ -58,7 +82,8 @@ def wrk(name: str, url: str, seconds: int, headers: dict[str, str] | None = None
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return Result(name, rps, float(p99.group(1)) * scale, int(non_2xx.group(1)) if non_2xx else 0)
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    return Result(name, rps, float(p99.group(1)) * scale, int(non_2xx.group(1)) if non_2xx else 0, requests)
 
 
 def interleaved_medians(urls: dict[str, str], *, seconds: int, rounds: int) -> list[Result]:
@@ -74,6 +99,40 @@ def bench_stack(name: str, *, web: int = 1, target: str = "stack") -> Stack | Co
     if target == "compose":
         return ComposeStack.isolated(name, web=web, env={**os.environ, **workers})
     return Stack.isolated(name, web=web, env={"ROOT_URLCONF": "loadtest.bench_urls", **workers})
+
+
+def scale_out(seconds: int) -> str:
+    """What each replica adds (compose): served new-term searches a second at 1, 2 and 3 web replicas, orders a
+    second at 1 and 2 checkout replicas, each step's efficiency = rate(N) / (N x rate(1))."""
+    rows = []
+    with ComposeStack.isolated("bench-scale", web=1, checkout=1, env=os.environ, balanced=True) as stack:
+        searches = {}
+        for replicas in (1, 2, 3):
+            stack.scale(web=replicas, checkout=1)
+            connections = CONNECTIONS_PER_REPLICA * replicas
+            searches[replicas] = wrk(
+                "searches", f"{stack.nginx_url}/", seconds, script=NEW_TERMS, connections=connections
+            )
+        folder = fresh(RESULTS / "scale-out")
+        stack.audit("prepare", folder, "--featured-stock", "100000")
+        featured = json.loads((folder / "catalog.json").read_text())["featured"]
+        orders = {}
+        for replicas in (1, 2):
+            stack.scale(web=1, checkout=replicas)
+            shoppers = Shoppers(stack.url, f"/products/{featured}/", Recorder(folder / f"record-{replicas}"))
+            started = time.monotonic()
+            bought = shoppers.buy(20 * seconds, concurrency=6 * replicas)["order"]
+            orders[replicas] = bought / (time.monotonic() - started)
+    cpus = {pool: os.environ.get(f"{pool.upper()}_CPUS", "1.0") for pool in ("web", "checkout")}
+    for replicas, result in searches.items():
+        rate, first = result.served_per_second, searches[1].served_per_second
+        cells = [f"new-term searches, {replicas} web replica(s) at {cpus['web']} CPU", f"{rate:,.1f}"]
+        rows.append([*cells, f"{result.p99_ms:.0f} ms", str(result.non_2xx), f"{rate / (replicas * first):.2f}"])
+    for replicas, rate in orders.items():
+        cells = [f"orders, {replicas} checkout replica(s) at {cpus['checkout']} CPU", f"{rate:,.2f}", "", ""]
+        rows.append([*cells, f"{rate / (replicas * orders[1]):.2f}"])
+    title = f"scale-out, compose (served a second; efficiency = rate(N) / (N x rate(1)); {os.cpu_count()} cores)"
+    return table(title, ["scenario", "served/s", "p99", "non-2xx", "efficiency"], rows)
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> str:
@@ -135,10 +194,10 @@ def main() -> int:
             edge.append(wrk("catalog via nginx, no microcache, 3 replicas", f"{stack.url}/", seconds, UNCACHED))
     edge_title = "nginx" if args.target == "stack" else f"nginx, {args.target}"
     app_title = f"app: wrk straight at one gunicorn replica, median of {args.rounds} interleaved rounds"
-    publish(
-        "latest.md" if args.target == "stack" else f"latest-{args.target}.md",
-        "\n".join(render(title, rows) for title, rows in [(app_title, app), (edge_title, edge)] if rows),
-    )
+    tables = [render(title, rows) for title, rows in [(app_title, app), (edge_title, edge)] if rows]
+    if args.target == "compose":
+        tables.append(scale_out(seconds))
+    publish("latest.md" if args.target == "stack" else f"latest-{args.target}.md", "\n".join(tables))
     return 0
 
 
