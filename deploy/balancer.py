@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from deploy.readiness import answers, wait_until
+from deploy.readiness import answers, stop_process, wait_until
 from deploy.stack import StackError, free_port
 
 CONFIG = """\
@@ -88,10 +88,4 @@ class Balancer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)

@@ -292,9 +292,10 @@ class ComposeStack:
             self._copy(str(record), f"worker:{AUDIT_DIR}/record")
             options = (*options, "--record", f"{AUDIT_DIR}/record")
         said = self.exec("worker", "python", "-m", "loadtest.audit", step, "--folder", AUDIT_DIR, *options)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in ("catalog.json", "before.json"):
-            self._copy(f"worker:{AUDIT_DIR}/{name}", str(folder / name))
+        if step == "prepare":  # what it wrote for the visitors (catalog.json) and for the check
+            folder.mkdir(parents=True, exist_ok=True)
+            for name in ("catalog.json", "before.json"):
+                self._copy(f"worker:{AUDIT_DIR}/{name}", str(folder / name))
         return json.loads(said)
 
     def empty_caches(self) -> int:

@@ -1,7 +1,8 @@
-"""Waiting for something to hold: the one poll-until-true helper, and a stack's parts answering."""
+"""Waiting for something to hold: the one poll-until-true helper, a stack's parts answering, a process ending."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 import urllib.request
 from collections.abc import Callable
@@ -36,3 +37,15 @@ def wait_until_up(urls: list[str], timeout: float = 90) -> bool:
         return not pending
 
     return wait_until(all_up, timeout, interval=0.25)
+
+
+def stop_process(process: subprocess.Popen | None, *, timeout: float) -> None:
+    """Stop a process we started: SIGTERM, then SIGKILL if it has not ended within ``timeout`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

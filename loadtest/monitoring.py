@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from deploy.readiness import answers, wait_until
+from deploy.readiness import answers, stop_process, wait_until
 from deploy.stack import ROOT, free_port
 
 PROJECT_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
@@ -134,10 +134,4 @@ class Prometheus(RunningPrometheus):
         raise RuntimeError(f"Prometheus did not start; see {log}")
 
     def __exit__(self, *exc) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=30)

@@ -111,12 +111,12 @@ def run_own_stack(name: str, *, run: LoadTestRun, folder: Path, capacities: dict
     unique = f"loadtest-{name}_{os.getpid()}"  # two runs at once (a developer's and the suite's) never meet
     pools = {"web": configuration["web"], "checkout": configuration["checkout"]}
     settings = {**GATEWAY, **configuration["env"]}
+    fresh(folder)
     if target == "compose":
         # WEB_CPUS, CHECKOUT_CPUS and the image variables come from this environment, as for make compose.
         stack = ComposeStack.isolated(unique, **pools, settings=settings, balanced=True)
-        fresh(folder)
     else:
-        stack = Stack.isolated(unique, **pools, env=settings, run_dir=fresh(folder) / "stack")
+        stack = Stack.isolated(unique, **pools, env=settings, run_dir=folder / "stack")
     with stack:
         return measure(stack, run=run, folder=folder, room=room)
 

@@ -14,7 +14,7 @@ whichever takes a short lock, reads every process's figures and moves the room's
   over 700 ms for a minute.
 - When a signal goes over its target and stays over (WAITINGROOM_ADAPTIVE_ENGAGE_AFTER_SECONDS),
   or goes past a multiple of it at once (WAITINGROOM_ADAPTIVE_ENGAGE_AT_ONCE_RATIO), the room
-  engages: a passing rise at a spike's onset (cold pages, new connections) is not an overload,
+  engages: a rise that passes within seconds at a spike's onset is not an overload,
   while a real one keeps rising. It engages at the pace the shop was actually admitting over the
   last window (the capacity it just showed; while open, every newcomer who reached the app, each
   counted once by address), cut in proportion to how far over the signal is (target / signal, as
@@ -155,14 +155,14 @@ def decide(
         return Decision(True, ceiling, measured, reason, decreased_at=now), 0.0
     if ratio > 1:
         reason = f"{signal} p95 {measured[signal] * 1000:.0f} ms is over its target of {targets[signal] * 1000:.0f} ms"
-        over_for = now - (previous.over_since or now)
+        over_since = previous.over_since or now
         if (
             not previous.engaged
             and ratio < get_setting("WAITINGROOM_ADAPTIVE_ENGAGE_AT_ONCE_RATIO")
-            and over_for < get_setting("WAITINGROOM_ADAPTIVE_ENGAGE_AFTER_SECONDS")
+            and now - over_since < get_setting("WAITINGROOM_ADAPTIVE_ENGAGE_AFTER_SECONDS")
         ):
-            reason += f" (for {over_for:.0f} s): the room engages if it stays over"
-            return Decision(False, ceiling, measured, reason, over_since=previous.over_since or now), 0.0
+            reason += f" (for {now - over_since:.0f} s): the room engages if it stays over"
+            return Decision(False, ceiling, measured, reason, over_since=over_since), 0.0
         since_cut = now - previous.decreased_at
         if previous.engaged and since_cut < get_setting("WAITINGROOM_ADAPTIVE_CUT_EVERY_SECONDS"):
             reason += f"; the pace was cut {since_cut:.0f} s ago and holds until that shows"

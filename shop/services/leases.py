@@ -8,6 +8,7 @@ takes up its own claim. Every lapse is judged by the database's clock, never a w
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import uuid
@@ -22,6 +23,7 @@ from django.db.models.functions import Now
 from shop.models import Order
 
 
+@functools.cache  # neither changes while this process runs; every task's claim asks
 def this_host() -> str:
     """This machine as a lease names it: its host name and when its process 1 started ("name/ticks").
 
