@@ -125,10 +125,11 @@ bench-waitingroom: install-dev
 ## loadtest: SCENARIO=baseline|influencer|flash-sale|cold-start|ramp|overload [QUICK=1] [RATE=N] [STACK=var/stack]:
 ## Locust against Stampede, Stampede without its room and the 2023 configuration, live Prometheus, every order
 ## audited (var/loadtest/SCENARIO/); ramp: each one's capacity; overload: a spike held at RATE visitors/s;
-## TARGET=compose: on docker compose stacks (Stampede with and without its room; WEB_CPUS=0.3 caps each replica)
+## TARGET=compose: on docker compose stacks (Stampede with and without its room; WEB_CPUS=0.3 caps each replica);
+## CONFIGURATIONS=stampede,stampede-scale-out: the runbook rehearsed, 2 web replicas scaled to 5 at the spike's height
 SCENARIO ?= influencer
 loadtest: install-dev system-packages $(if $(filter compose,$(TARGET)),docker)
-	$(PY) -m loadtest.run --scenario $(SCENARIO) --target $(TARGET) $(if $(QUICK),--quick) $(if $(RATE),--rate $(RATE)) $(if $(STACK),--against $(STACK))
+	$(PY) -m loadtest.run --scenario $(SCENARIO) --target $(TARGET) $(if $(QUICK),--quick) $(if $(RATE),--rate $(RATE)) $(if $(STACK),--against $(STACK)) $(if $(CONFIGURATIONS),--configurations $(CONFIGURATIONS))
 
 ## chaos: [QUICK=1] [ONLY=worker-killed,...]: each fault under load against a stack of its own, with its
 ## figure and its pass (var/chaos/summary.json); QUICK is the short subset the suite runs; TARGET=compose: the

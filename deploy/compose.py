@@ -212,15 +212,41 @@ class ComposeStack:
         described |= {"prometheus_port": self.prometheus_port, "web": self.web, "checkout": self.checkout}
         (self.run_dir / "stack.json").write_text(json.dumps({"kind": "compose", **described}, indent=2))
 
-    def scale(self, *, web: int, checkout: int) -> None:
+    def scale(self, *, web: int, checkout: int, wait: bool = True) -> None:
         """``--scale`` the running stack (nothing else recreated); return once every replica is healthy and
-        nginx has resolved them (its resolver's valid=5s)."""
+        nginx has resolved them (its resolver's valid=5s).
+
+        Without ``wait``, as docs/runbook.md tells an operator in a spike: `up -d --no-deps --no-recreate`
+        on the two pools only, returning once the new containers run. A plain `up --scale` checks every
+        dependency of every service, nginx's on healthy web replicas too, and fails ("dependency failed
+        to start: container web-2 is unhealthy") when a replica too busy to answer its health check is
+        the reason for scaling out; it has started the new containers all the same.
+        """
         scale = ["--scale", f"web={web}", "--scale", f"checkout={checkout}"]
-        done = self.compose("up", "--detach", "--no-recreate", "--wait", "--wait-timeout", "300", *scale)
+        if wait:
+            done = self.compose("up", "--detach", "--no-recreate", "--wait", "--wait-timeout", "300", *scale)
+        else:
+            done = self.compose("up", "--detach", "--no-deps", "--no-recreate", *scale, "web", "checkout")
         if done.returncode:
             raise StackError(f"`docker compose up --scale` exited with {done.returncode}:\n{done.stderr}")
         self.web, self.checkout = web, checkout
-        time.sleep(6)
+        if wait:
+            time.sleep(6)
+
+    def healthy(self, service: str) -> set[int]:
+        """The numbers of the service's containers whose health check passes now (web-3: 3)."""
+        number = "com.docker.compose.container-number"
+        filters = [
+            f"--filter=label=com.docker.compose.{name}={value}"
+            for name, value in (("project", self.project), ("service", service))
+        ]
+        listed = subprocess.run(
+            ["docker", "ps", *filters, "--filter=health=healthy", "--format", f'{{{{.Label "{number}"}}}}'],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return {int(line) for line in listed.stdout.split()}
 
     disposable = False  # an isolated stack's folder and env file (its secrets) go with it
     balanced = False
@@ -311,6 +337,38 @@ class ComposeStack:
         filters = [f"--filter=label=com.docker.compose.{name}={value}" for name, value in labels.items()]
         listed = subprocess.run(["docker", "ps", "--all", "--quiet", *filters], capture_output=True, text=True)
         return listed.stdout.strip()
+
+    def cpu_by_service(self) -> dict[str, list[float]]:
+        """The cores each running container of the project is using (``docker stats``, over about a second),
+        by service: {"web": [0.29, 0.3], "db": [0.4], ...}."""
+        label = "com.docker.compose.service"
+        listed = subprocess.run(
+            [
+                "docker",
+                "ps",
+                f"--filter=label=com.docker.compose.project={self.project}",
+                "--format",
+                f'{{{{.ID}}}} {{{{.Label "{label}"}}}}',
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        services = dict(line.split() for line in listed.splitlines() if line.strip())
+        if not services:
+            return {}
+        stats = subprocess.run(
+            ["docker", "stats", "--no-stream", "--format", "{{.ID}} {{.CPUPerc}}", *services],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        cores: dict[str, list[float]] = {}
+        for line in stats.splitlines():
+            container, percent = line.split()
+            service = next(name for short, name in services.items() if container.startswith(short))
+            cores.setdefault(service, []).append(float(percent.rstrip("%")) / 100)
+        return cores
 
     def inspect(self, program: str, template: str) -> str:
         """``docker inspect --format template`` of the program's container."""

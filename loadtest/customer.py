@@ -177,6 +177,7 @@ class Customer:
                 if first is None:
                     first = waiting
                     self._count_in_line(+1)
+                    self.note("queued", via=self.accept)
                 interval = waiting.refresh
                 time.sleep(interval)
         except Exception as leaving:  # GaveUp or an error (not Locust ending the run: still in line then)

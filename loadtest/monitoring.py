@@ -67,6 +67,13 @@ class RunningPrometheus:
                 )
         return sorted(fired, key=lambda alert: alert["fired_at"])
 
+    def firing(self, alert: str) -> bool:
+        """Whether ``alert`` fires now (Prometheus's ALERTS series; False while Prometheus does not answer)."""
+        try:
+            return bool(self.api("query", query=f'ALERTS{{alertname="{alert}",alertstate="firing"}}')["result"])
+        except OSError:
+            return False
+
     def scrape_health(self) -> list[dict]:
         """Every scrape target, with its job and whether its last scrape worked."""
         active = self.api("targets")["activeTargets"]

@@ -12,6 +12,7 @@ import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from loadtest import scaleout
 from loadtest.goodput import WHOLE_RUN, goodput_by_phase, queue_left, rounded
 from loadtest.locust_process import LoadTestRun
 from loadtest.record import percentile, read_events
@@ -63,8 +64,9 @@ def checkouts_at_nginx(access_log: Path) -> list[dict]:
     return [{"at": float(m["at"]), "latency_ms": float(m["seconds"]) * 1000} for m in found if m]
 
 
-def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
-    """The figures of one configuration's run; ``ramp``: its capacity, which the overload is measured against."""
+def summarise(folder: Path, result: dict, *, ramp: dict | None = None, scale_out: dict | None = None) -> dict:
+    """The figures of one configuration's run; ``ramp``: its capacity, which the overload is measured against;
+    ``scale_out``: the moments a configuration of the run scaled out at, read in every configuration alike."""
     record = folder / "record"
     run = json.loads((record / "run.json").read_text())
     seconds = {int(s): counts for s, counts in json.loads((record / "seconds.json").read_text()).items()}
@@ -95,6 +97,8 @@ def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
     stress = {}
     if run.get("scenario") == "ramp":
         stress["capacity"] = capacity(ramp_steps(run, events, seconds))
+    if scale_out and scale_out["requested_after_s"] is not None:
+        stress["scale_out"] = {**scale_out, **scaleout.around(scale_out, events, seconds, started)}
     if run.get("hold_phase"):
         stress["overload"] = {**overload_figures(run, events, seconds, ramp), "goodput": goodput[run["hold_phase"]]}
     return {
@@ -150,9 +154,14 @@ def summarise(folder: Path, result: dict, *, ramp: dict | None = None) -> dict:
 
 def publish(out: Path, run: LoadTestRun, results: dict[str, dict], *, ramp_capacity: dict[str, dict]) -> dict:
     """Write summary.json and report.html for the configurations of one run; return the summary."""
-    summary = {name: summarise(out / name, result, ramp=ramp_capacity.get(name)) for name, result in results.items()}
+    started = {name: json.loads((out / name / "record" / "run.json").read_text())["started_at"] for name in results}
+    moments = scaleout.reference(results, started)
+    summary = {
+        name: summarise(out / name, result, ramp=ramp_capacity.get(name), scale_out=moments)
+        for name, result in results.items()
+    }
     settings = {"scenario": run.scenario, "quick": run.quick, "seed": run.seed, "rate": run.rate}
-    document = {**settings, "ramp_capacity": ramp_capacity, "configurations": summary}
+    document = {**settings, "ramp_capacity": ramp_capacity, "scale_out": moments, "configurations": summary}
     (out / "summary.json").write_text(json.dumps(document, indent=2))
     page = render(run.scenario, run.quick, summary, {name: out / name for name in results}, results)
     (out / "report.html").write_text(page)

@@ -6,7 +6,7 @@ import html
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from loadtest import charts
+from loadtest import charts, scaleout
 
 # Orders against buying demand first, then who was left in line, then latency and the rest.
 ROWS = """
@@ -57,7 +57,7 @@ def headline(scenario: str, summary: dict[str, dict]) -> str:
 def _headline_part(name: str, figures: dict) -> str:
     baseline, peak = figures["baseline"], figures["peak"]
     return (
-        f"{name}: {_capacity(figures.get('capacity'))}orders {figures['orders_placed']} of"
+        f"{name}: {_scale_out(figures.get('scale_out'))}{_capacity(figures.get('capacity'))}orders {figures['orders_placed']} of"
         f" {figures['buying_demand']} buyers ({figures['buyers_sold_out']} sold out), goodput {_share(figures['goodput'])},"
         f" still queued at the end {_count(figures['queue_at_end'])},"
         f" arrival to product page p95 {_seconds(figures['arrival_to_product_p95_s'])};{_overload(figures.get('overload'))}"
@@ -67,6 +67,19 @@ def _headline_part(name: str, figures: dict) -> str:
         f" 5xx {figures['http_5xx']}, lost {figures['orders_lost']}, oversold {figures['oversold']},"
         f" double charges {figures['duplicate_charges']}, alerts {','.join(figures['alerts_fired']) or 'none'}"
     )
+
+
+SCALE_OUT_ROWS = [
+    *(
+        f"scale_out.{side}.{figure}"
+        for figure in """admitted_per_minute let_in_per_minute queue_mean queue_at_end wait_p50_s wait_p95_s
+            orders_per_second checkout_p95_ms http_5xx""".split()
+        for side in ("before", "after")
+    ),
+    "scale_out.admitted_after_vs_before",
+    "scale_out.admitted_faster_after_s",
+    "scale_out.queue_empty_after_s",
+]
 
 
 def _cell(figures: dict, path: str) -> str:
@@ -103,6 +116,16 @@ def _stress(summary: dict, head: str) -> str:
     elif "overload" in first:
         title = "The overload: the hold, against the ramp's plateau (orders a second at capacity)"
         table = _rows(OVERLOAD_ROWS, summary)
+    elif "scale_out" in first:
+        moments = first["scale_out"]
+        title = (
+            f"The scale-out ({moments['configuration']}): web {moments['web_before']} → {moments['web_after']} replicas"
+            f" asked for when {moments['alert']} fired, at +{moments['requested_after_s']:g} s, running at {_after(moments['started_after_s'])},"
+            f" every new one healthy at {_after(moments['ready_after_s'])};"
+            f" the {scaleout.WINDOW_SECONDS} s before the asking against the {scaleout.WINDOW_SECONDS} s after the"
+            " replicas were ready, at the same moments in every configuration"
+        )
+        table = _rows(SCALE_OUT_ROWS, summary)
     else:
         return ""
     return f"<h2>{html.escape(title)}</h2><table><tr><th></th>{head}</tr>{table}</table>"
@@ -152,6 +175,27 @@ def _overload(overload: dict | None) -> str:
         f" {overload['orders_per_second_in_hold']:g} orders/s ({plateau}), checkout p95 of those let in"
         f" {_ms(overload['checkout_p95_in_hold_ms'])};"
     )
+
+
+def _scale_out(scaled: dict | None) -> str:
+    """Admissions and the line around the scale-out, first: what the rehearsal is for."""
+    if scaled is None:
+        return ""
+    before, after = scaled["before"], scaled["after"]
+    return (
+        f"around the scale-out (asked at +{scaled['requested_after_s']:g} s), admitted a minute"
+        f" {before['admitted_per_minute']:g} → {after['admitted_per_minute']:g}"
+        f" ({_times(scaled['admitted_after_vs_before'])}), queue empty {_after(scaled['queue_empty_after_s'])}"
+        " after the asking; "
+    )
+
+
+def _after(seconds: float | None) -> str:
+    return "never in the run" if seconds is None else f"+{seconds:g} s"
+
+
+def _times(ratio: float | None) -> str:
+    return "n/a" if ratio is None else f"{ratio:g}x"
 
 
 def _ms(value: float | None) -> str:

@@ -6,6 +6,8 @@
     python -m loadtest.run --scenario overload --rate 40  # a spike held at 40 visitors/s (stampede)
     python -m loadtest.run --scenario baseline --against var/stack  # a running `make stack` (Stampede only)
     python -m loadtest.run --scenario influencer --target compose   # on docker compose stacks (Stampede only)
+    python -m loadtest.run --scenario influencer --target compose --configurations stampede,stampede-scale-out
+                                                          # the runbook rehearsed: 2 web replicas, 5 once paged
 
 Each configuration gets a stack of its own (free ports, its own database), a live Prometheus, Locust
 headless with the scenario's shape and the same visitors as the others (``--seed``), then the audit.
@@ -17,6 +19,7 @@ Everything goes to var/loadtest/<scenario>/: report.html, summary.json, Locust's
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import time
@@ -29,6 +32,7 @@ from loadtest.locust_process import LoadTestRun, run_locust
 from loadtest.monitoring import Prometheus, RunningPrometheus
 from loadtest.record import fresh
 from loadtest.report_page import headline
+from loadtest.scaleout import Plan, ScaleOut
 from loadtest.seeds import VISITORS_SEED
 from loadtest.shapes import SHAPES
 from loadtest.stress import default_overload_rate, ramp_capacity, room_maximum
@@ -47,12 +51,15 @@ CONFIGURATIONS = {
     "stampede": {"web": 2, "checkout": 1, "env": {}, "room": ROOM},
     # Stampede with the room left off, to tell the room's part from the rest.
     "stampede-no-room": {"web": 2, "checkout": 1, "env": {}, "room": None},
+    # The runbook rehearsed (compose): the room's stack, scaled to 5 web replicas when WaitingRoomEngaged fires.
+    "stampede-scale-out": {"web": 2, "checkout": 1, "env": {}, "room": ROOM, "scale_out": Plan(web=5)},
     # One replica serving everything, at the same CPU priority as Stampede's checkout pool.
     "2023": {"web": 1, "checkout": 0, "env": OUTAGE_2023, "room": None},
 }
 DEFAULT_CONFIGURATIONS = "stampede,stampede-no-room,2023"
 # The 2023 configuration is a settings module and an nginx without its microcache: make stack's only.
-COMPOSE_CONFIGURATIONS = ("stampede", "stampede-no-room")
+COMPOSE_CONFIGURATIONS = ("stampede", "stampede-no-room", "stampede-scale-out")
+COMPOSE_DEFAULT = "stampede,stampede-no-room"  # the rehearsal asks for stampede-scale-out by name
 COMPOSE_SCRAPE_SECONDS = 15  # deploy/prometheus/prometheus.yml, as compose ships it
 # The ramp runs without the room (below), so there stampede-no-room would repeat stampede; the
 # overload asks what the room makes of a spike it cannot serve.
@@ -76,8 +83,11 @@ def watching(target: Stack | ComposeStack, folder: Path) -> RunningPrometheus:
     return Prometheus(folder / "prometheus", targets=targets)
 
 
-def measure(target: Stack | ComposeStack, *, run: LoadTestRun, folder: Path, room: tuple | None) -> dict:
-    """Run the scenario once against ``target``: Prometheus watching, Locust driving, the audit after."""
+def measure(
+    target: Stack | ComposeStack, *, run: LoadTestRun, folder: Path, room: tuple | None, scale_out: Plan | None = None
+) -> dict:
+    """Run the scenario once against ``target``: Prometheus watching, Locust driving (the web pool scaled as
+    ``scale_out`` plans, compose only), the audit after."""
     if room:
         target.manage("waitingroom", "reset")
         target.waitingroom(*room)
@@ -87,7 +97,9 @@ def measure(target: Stack | ComposeStack, *, run: LoadTestRun, folder: Path, roo
     prepared = target.audit("prepare", folder, *stock)
     with watching(target, folder) as prometheus:
         started = time.time()
-        run_locust(target, run=run, folder=folder)
+        scaling = ScaleOut(target, scale_out, prometheus) if scale_out else None
+        with scaling or contextlib.nullcontext():
+            run_locust(target, run=run, folder=folder)
         checked = target.audit("check", folder, record=folder / "record")
         time.sleep(2 * prometheus.interval)  # two more evaluations: the last state of every alert is recorded
         ended = time.time()
@@ -99,6 +111,7 @@ def measure(target: Stack | ComposeStack, *, run: LoadTestRun, folder: Path, roo
             "series": series,
         }
     result = {"prepared": prepared, "audit": checked, "monitoring": monitoring, "room": room}
+    result["scale_out"] = scaling.record() if scaling else None
     (folder / "result.json").write_text(json.dumps(result, indent=2))
     return result
 
@@ -118,7 +131,7 @@ def run_own_stack(name: str, *, run: LoadTestRun, folder: Path, capacities: dict
     else:
         stack = Stack.isolated(unique, **pools, env=settings, run_dir=folder / "stack")
     with stack:
-        return measure(stack, run=run, folder=folder, room=room)
+        return measure(stack, run=run, folder=folder, room=room, scale_out=configuration.get("scale_out"))
 
 
 def main() -> None:
@@ -154,11 +167,21 @@ def main() -> None:
         if args.against:
             parser.error("--against is a running make stack's; compose stacks are the run's own")
         if not args.configurations:
-            names = [name for name in names if name in COMPOSE_CONFIGURATIONS]
+            names = [name for name in names if name in COMPOSE_DEFAULT.split(",")]
         elif unknown := set(names) - set(COMPOSE_CONFIGURATIONS):
             parser.error(
                 f"make stack's only: {', '.join(sorted(unknown))} (on compose: {', '.join(COMPOSE_CONFIGURATIONS)})"
             )
+    plans = {name: CONFIGURATIONS.get(name, {}).get("scale_out") for name in names}
+    if args.target != "compose" and (scaling := [name for name, plan in plans.items() if plan]):
+        parser.error(
+            f"{', '.join(scaling)}: compose scales a pool during a run, make stack does not (--target compose)"
+        )
+    phases = {phase["name"] for phase in run.shape().timeline()}
+    if unplanned := [name for name, plan in plans.items() if plan and plan.phase not in phases]:
+        parser.error(
+            f"{', '.join(unplanned)}: scales out in the spike, which {args.scenario} has not (--scenario influencer)"
+        )
     if args.against:  # a running `make stack`: Stampede only
         results = {"stampede": measure(Stack.running(args.against), run=run, folder=fresh(out / "stampede"), room=None)}
     else:

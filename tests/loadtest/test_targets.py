@@ -28,5 +28,14 @@ def test_the_load_test_on_compose_refuses_the_2023_configuration_and_a_running_m
     against = run("loadtest.run", "--scenario", "influencer", "--target", "compose", "--against", "var/stack")
 
     assert configuration.returncode == against.returncode == 2
-    assert "make stack's only: 2023 (on compose: stampede, stampede-no-room)" in configuration.stderr
+    assert (
+        "make stack's only: 2023 (on compose: stampede, stampede-no-room, stampede-scale-out)" in configuration.stderr
+    )
     assert "--against is a running make stack's; compose stacks are the run's own" in against.stderr
+
+
+def test_the_rehearsed_scale_out_runs_on_compose_only():
+    on_stack = run("loadtest.run", "--scenario", "influencer", "--configurations", "stampede,stampede-scale-out")
+
+    assert on_stack.returncode == 2
+    assert "stampede-scale-out: compose scales a pool during a run, make stack does not" in on_stack.stderr

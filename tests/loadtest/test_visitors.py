@@ -61,12 +61,13 @@ def test_a_customer_let_in_after_waiting_is_counted_out_of_the_line_with_their_w
     outcome, customer, events = follow(answers, tmp_path)
 
     assert outcome == "<html>a page</html>" and customer.recorder.visitors_queued == 0
-    assert [event["type"] for event in events] == ["room"]
+    assert [event["type"] for event in events] == ["queued", "room"]
 
 
 def test_a_customer_refused_twice_in_a_row_leaves_the_line_and_is_counted_out_of_it(tmp_path):
     outcome, customer, events = follow([QUEUED, BUSY, LIMITED], tmp_path)
 
-    (left,) = events
+    joined, left = events
+    assert joined["type"] == "queued" and joined["visitor"] == "127.1.0.1"
     assert outcome == "gave up: 429" and customer.recorder.visitors_queued == 0
     assert left["type"] == "left the line" and left["why"] == 429 and left["visitor"] == "127.1.0.1"
