@@ -177,11 +177,6 @@ def main() -> None:
         parser.error(
             f"{', '.join(scaling)}: compose scales a pool during a run, make stack does not (--target compose)"
         )
-    phases = {phase["name"] for phase in run.shape().timeline()}
-    if unplanned := [name for name, plan in plans.items() if plan and plan.phase not in phases]:
-        parser.error(
-            f"{', '.join(unplanned)}: scales out in the spike, which {args.scenario} has not (--scenario influencer)"
-        )
     if args.against:  # a running `make stack`: Stampede only
         results = {"stampede": measure(Stack.running(args.against), run=run, folder=fresh(out / "stampede"), room=None)}
     else:
