@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ NEW_TERMS = Path(__file__).with_name("new_terms.lua")
 # Connections per web replica in the scale-out table: under nginx's max_conns (10 in compose), so
 # nginx turns nobody away and each replica's served rate is measured, not its busy page's.
 CONNECTIONS_PER_REPLICA = 8
+SAMPLE_EVERY_SECONDS = 2  # between docker stats samples in the scale-out table
 
 
 @dataclass
@@ -104,15 +106,19 @@ def bench_stack(name: str, *, web: int = 1, target: str = "stack") -> Stack | Co
 def scale_out(seconds: int) -> str:
     """What each replica adds (compose): served new-term searches a second at 1, 2 and 3 web replicas, orders a
     second at 1 and 2 checkout replicas, each step's efficiency = rate(N) / (N x rate(1))."""
-    rows = []
+    rows, where = [], {}
+    cpus = {pool: os.environ.get(f"{pool.upper()}_CPUS", "1.0") for pool in ("web", "checkout")}
+    caps = {pool: float(cpus[pool]) for pool in cpus}
     with ComposeStack.isolated("bench-scale", web=1, checkout=1, env=os.environ, balanced=True) as stack:
         searches = {}
         for replicas in (1, 2, 3):
             stack.scale(web=replicas, checkout=1)
             connections = CONNECTIONS_PER_REPLICA * replicas
-            searches[replicas] = wrk(
-                "searches", f"{stack.nginx_url}/", seconds, script=NEW_TERMS, connections=connections
-            )
+            with CpuWatch(stack) as watch:
+                searches[replicas] = wrk(
+                    "searches", f"{stack.nginx_url}/", seconds, script=NEW_TERMS, connections=connections
+                )
+            where[f"searches, {replicas} web"] = watch.describe(caps)
         folder = fresh(RESULTS / "scale-out")
         stack.audit("prepare", folder, "--featured-stock", "100000")
         featured = json.loads((folder / "catalog.json").read_text())["featured"]
@@ -121,9 +127,10 @@ def scale_out(seconds: int) -> str:
             stack.scale(web=1, checkout=replicas)
             shoppers = Shoppers(stack.url, f"/products/{featured}/", Recorder(folder / f"record-{replicas}"))
             started = time.monotonic()
-            bought = shoppers.buy(20 * seconds, concurrency=6 * replicas)["order"]
+            with CpuWatch(stack) as watch:
+                bought = shoppers.buy(20 * seconds, concurrency=6 * replicas)["order"]
             orders[replicas] = bought / (time.monotonic() - started)
-    cpus = {pool: os.environ.get(f"{pool.upper()}_CPUS", "1.0") for pool in ("web", "checkout")}
+            where[f"orders, {replicas} checkout"] = watch.describe(caps)
     for replicas, result in searches.items():
         rate, first = result.served_per_second, searches[1].served_per_second
         cells = [f"new-term searches, {replicas} web replica(s) at {cpus['web']} CPU", f"{rate:,.1f}"]
@@ -132,7 +139,66 @@ def scale_out(seconds: int) -> str:
         cells = [f"orders, {replicas} checkout replica(s) at {cpus['checkout']} CPU", f"{rate:,.2f}", "", ""]
         rows.append([*cells, f"{rate / (replicas * orders[1]):.2f}"])
     title = f"scale-out, compose (served a second; efficiency = rate(N) / (N x rate(1)); {os.cpu_count()} cores)"
-    return table(title, ["scenario", "served/s", "p99", "non-2xx", "efficiency"], rows)
+    cores = "\n".join(f"- {step}: {line}" for step, line in where.items())
+    notes = f"\nCores used in each step (docker stats; the load generator is outside the containers):\n\n{cores}\n"
+    return table(title, ["scenario", "served/s", "p99", "non-2xx", "efficiency"], rows) + notes
+
+
+def busy_cores() -> tuple[float, float]:
+    """This machine's busy and total CPU time so far, in core-seconds (/proc/stat's first line)."""
+    # user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
+
+
+class CpuWatch:
+    """Where the cores went during one step of the scale-out table: each service of the stack (docker stats,
+    sampled until the step ends) and the whole machine (/proc/stat); what is left is outside the containers:
+    the load generator, the balancer, Docker itself."""
+
+    def __init__(self, stack: ComposeStack) -> None:
+        self.stack = stack
+        self.samples: list[dict[str, list[float]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> CpuWatch:
+        self._busy = busy_cores()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        busy, total = busy_cores()
+        self.machine = (busy - self._busy[0]) / (total - self._busy[1]) * (os.cpu_count() or 1)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append(self.stack.cpu_by_service())
+            self._stop.wait(SAMPLE_EVERY_SECONDS)  # docker stats costs CPU too: a sample now and then
+
+    def cores(self, service: str) -> list[float]:
+        """The service's containers' mean cores over the samples, each (containers started mid-step count from then)."""
+        per_container = [sample[service] for sample in self.samples if service in sample]
+        width = max((len(sample) for sample in per_container), default=0)
+        columns = [[sample[i] for sample in per_container if i < len(sample)] for i in range(width)]
+        return [sum(column) / len(column) for column in columns]
+
+    def describe(self, caps: dict[str, float]) -> str:
+        """One line: each service's cores (against its cap, where capped), then the machine's, busiest first."""
+        used = {service: self.cores(service) for service in {name for sample in self.samples for name in sample}}
+        parts = []
+        for service, cores in sorted(used.items(), key=lambda item: -sum(item[1])):
+            if sum(cores) < 0.02:
+                continue
+            each = "/".join(f"{core:.2f}" for core in cores)
+            parts.append(f"{service} {each}" + (f" of {caps[service]:g}" if service in caps else ""))
+        inside = sum(sum(cores) for cores in used.values())
+        outside = f"outside the containers {self.machine - inside:.2f}"
+        return f"{', '.join(parts)}; {outside}; machine {self.machine:.2f} of {os.cpu_count()} cores"
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> str:

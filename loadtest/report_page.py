@@ -125,7 +125,8 @@ def _stress(summary: dict, head: str) -> str:
             f" the {scaleout.WINDOW_SECONDS} s before the asking against the {scaleout.WINDOW_SECONDS} s after the"
             " replicas were ready, at the same moments in every configuration"
         )
-        table = _rows(SCALE_OUT_ROWS, summary)
+        minutes = [f"minute {m['minute']:+d} from the asking" for m in moments["by_minute"]]
+        table = _rows(SCALE_OUT_ROWS, summary) + _rows(minutes, summary, _minute)
     else:
         return ""
     return f"<h2>{html.escape(title)}</h2><table><tr><th></th>{head}</tr>{table}</table>"
@@ -140,6 +141,13 @@ def _step(figures: dict, name: str) -> str:
         f" errors {_share(step['error_share'])}, {step['orders_per_second']:g} orders/s,"
         f" {step['arrived_per_second']:g} arrived/s, Locust CPU {step['loadgen_cpu_share']}"
     )
+
+
+def _minute(figures: dict, row: str) -> str:
+    """A "minute +N from the asking" row's cell: admissions and orders in that minute."""
+    number = int(row.split()[1])
+    minute = next(m for m in figures["scale_out"]["by_minute"] if m["minute"] == number)
+    return f"{minute['admitted']:,} admitted, {minute['orders']:,} orders"
 
 
 def _phase(figures: dict, name: str) -> str:

@@ -25,6 +25,7 @@ WINDOW_SECONDS = 60  # each side of the scale-out
 BIN_SECONDS = 10  # how soon the room lets more in is read to this resolution
 ASK_EVERY_SECONDS = 5  # how often the operator looks at the pager
 FASTER = 1.5
+MINUTES_BEFORE, MINUTES_AFTER = 2, 10  # the minute-by-minute table around the asking
 AT_ONCE_SECONDS = 10  # a visitor not in line this long after arriving was let in at once  # "more": the issue's bar, admissions a minute against those before
 
 
@@ -125,7 +126,26 @@ def around(moments: dict, events: list[dict], seconds: dict[int, dict], started:
         "admitted_after_vs_before": round(after["admitted_per_minute"] / pace, 2) if pace else None,
         "admitted_faster_after_s": _first_faster(admitted, requested, pace),
         "queue_empty_after_s": _queue_empty(seconds, requested),
+        "by_minute": by_minute(events, admitted, requested),
     }
+
+
+def by_minute(events: list[dict], admitted: list[float], requested: float) -> list[dict]:
+    """Admissions and orders minute by minute, from MINUTES_BEFORE before the asking to MINUTES_AFTER after:
+    the room's pace climbs only once the new replicas serve and its last cut is a round trip old, so the
+    first minute after they are ready can be its lowest."""
+    orders = [e["at"] for e in events if e["type"] == "buyer" and e["outcome"] == "order"]
+    minutes = []
+    for minute in range(-MINUTES_BEFORE, MINUTES_AFTER):
+        low = requested + 60 * minute
+        minutes.append(
+            {
+                "minute": minute,
+                "admitted": sum(1 for at in admitted if low <= at < low + 60),
+                "orders": sum(1 for at in orders if low <= at < low + 60),
+            }
+        )
+    return minutes
 
 
 def admissions(events: list[dict]) -> list[float]:

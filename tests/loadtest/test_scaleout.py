@@ -82,6 +82,8 @@ def test_admissions_the_line_and_orders_are_counted_in_the_minute_before_asking_
     # Ten seconds at 1.5x the minute before's pace first ended 40 s after the asking (130-140 s into the run).
     assert scaled["admitted_faster_after_s"] == 40
     assert scaled["queue_empty_after_s"] == 105  # nobody waiting from 205 s
+    minutes = {m["minute"]: (m["admitted"], m["orders"]) for m in scaled["by_minute"]}
+    assert (minutes[-1], minutes[0], minutes[1], minutes[2]) == ((30, 1), (30, 2), (30, 1), (0, 0))
     assert "admitted a minute 30 → 59 (1.97x), queue empty +105 s after the asking" in headline(
         "influencer", {"x": _complete(scaled)}
     )
