@@ -361,7 +361,7 @@ class ComposeStack:
             ["docker", "stats", "--no-stream", "--format", "{{.ID}} {{.CPUPerc}}", *services],
             capture_output=True,
             text=True,
-            check=True,
+            check=False,  # a container gone since `ps` fails the whole call: this sample is skipped
         ).stdout
         cores: dict[str, list[float]] = {}
         for line in stats.splitlines():

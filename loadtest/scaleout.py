@@ -24,9 +24,9 @@ from loadtest.record import percentile
 WINDOW_SECONDS = 60  # each side of the scale-out
 BIN_SECONDS = 10  # how soon the room lets more in is read to this resolution
 ASK_EVERY_SECONDS = 5  # how often the operator looks at the pager
-FASTER = 1.5
+FASTER = 1.5  # "more": the bar, admissions a minute against the minute before the asking
 MINUTES_BEFORE, MINUTES_AFTER = 2, 10  # the minute-by-minute table around the asking
-AT_ONCE_SECONDS = 10  # a visitor not in line this long after arriving was let in at once  # "more": the bar, admissions a minute against those before
+AT_ONCE_SECONDS = 10  # a visitor not in line this long after arriving was let in at once
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Plan:
 
     web: int
     # docs/runbook.md, WaitingRoomEngaged: in auto mode, more needs capacity: scale the web tier. It fires
-    # once the room has queued for a minute, so the minute before the scale-out is the room's own pace.
+    # once the room has queued for a minute: the minute before the asking is still the room engaging.
     alert: str = "WaitingRoomEngaged"
 
 
