@@ -235,18 +235,13 @@ class ComposeStack:
 
     def healthy(self, service: str) -> set[int]:
         """The numbers of the service's containers whose health check passes now (web-3: 3)."""
-        number = "com.docker.compose.container-number"
-        filters = [
-            f"--filter=label=com.docker.compose.{name}={value}"
-            for name, value in (("project", self.project), ("service", service))
-        ]
-        listed = subprocess.run(
-            ["docker", "ps", *filters, "--filter=health=healthy", "--format", f'{{{{.Label "{number}"}}}}'],
-            capture_output=True,
-            text=True,
-            check=False,
+        listed = self._ps(
+            "--filter=health=healthy",
+            "--format",
+            '{{.Label "com.docker.compose.container-number"}}',
+            labels={"service": service},
         )
-        return {int(line) for line in listed.stdout.split()}
+        return {int(line) for line in listed.split()}
 
     disposable = False  # an isolated stack's folder and env file (its secrets) go with it
     balanced = False
@@ -333,27 +328,19 @@ class ComposeStack:
     def container(self, program: str) -> str:
         """The id of a program's container, named as make stack names programs: worker, web:web-2 (web's second)."""
         service, _, replica = program.partition(":")
-        labels = {"project": self.project, "service": service, "container-number": replica.rpartition("-")[2] or "1"}
-        filters = [f"--filter=label=com.docker.compose.{name}={value}" for name, value in labels.items()]
-        listed = subprocess.run(["docker", "ps", "--all", "--quiet", *filters], capture_output=True, text=True)
-        return listed.stdout.strip()
+        number = replica.rpartition("-")[2] or "1"
+        return self._ps("--all", "--quiet", labels={"service": service, "container-number": number}).strip()
+
+    def _ps(self, *options: str, labels: Mapping[str, str] | None = None) -> str:
+        """What `docker ps ...options` prints for this project's containers with these compose ``labels``."""
+        wanted = {"project": self.project, **(labels or {})}
+        filters = [f"--filter=label=com.docker.compose.{name}={value}" for name, value in wanted.items()]
+        return subprocess.run(["docker", "ps", *filters, *options], capture_output=True, text=True).stdout
 
     def cpu_by_service(self) -> dict[str, list[float]]:
         """The cores each running container of the project is using (``docker stats``, over about a second),
         by service: {"web": [0.29, 0.3], "db": [0.4], ...}."""
-        label = "com.docker.compose.service"
-        listed = subprocess.run(
-            [
-                "docker",
-                "ps",
-                f"--filter=label=com.docker.compose.project={self.project}",
-                "--format",
-                f'{{{{.ID}}}} {{{{.Label "{label}"}}}}',
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        listed = self._ps("--format", '{{.ID}} {{.Label "com.docker.compose.service"}}')
         services = dict(line.split() for line in listed.splitlines() if line.strip())
         if not services:
             return {}

@@ -47,8 +47,7 @@ class ScaleOut:
     def __init__(self, stack: ComposeStack, plan: Plan, prometheus: RunningPrometheus) -> None:
         self.stack, self.plan, self.prometheus = stack, plan, prometheus
         self.web_before = stack.web
-        self.fired_at: float | None = None  # the alert, as first seen firing
-        self.requested_at: float | None = None
+        self.requested_at: float | None = None  # as soon as the alert was seen firing
         self.started_at: float | None = None  # the command returned: the new containers run
         self.ready_at: float | None = None  # every new replica healthy
         self.error = ""
@@ -66,7 +65,6 @@ class ScaleOut:
     def _watch(self) -> None:
         while not self._ended.wait(ASK_EVERY_SECONDS):
             if self.prometheus.firing(self.plan.alert):
-                self.fired_at = time.time()
                 self._scale()
                 return
 
@@ -91,7 +89,6 @@ class ScaleOut:
             "alert": self.plan.alert,
             "web_before": self.web_before,
             "web_after": self.plan.web,
-            "fired_at": self.fired_at,
             "requested_at": self.requested_at,
             "started_at": self.started_at,
             "ready_at": self.ready_at,
